@@ -1,0 +1,54 @@
+"""Staging assets: one typed DuckDB table per input, with bad rows quarantined."""
+
+
+import time
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from .. import sql
+from ..ingest import stage_input
+from ..inputs import INPUTS, InputSpec
+from ..materialize import ensure_schemas, report, table_metadata, window_of
+from ..partitions import DAILY, SINGLE_RUN
+from ..resources import LcaResource, open_connection
+
+
+def _staging_asset(spec: InputSpec) -> dg.AssetsDefinition:
+    (name,) = sql.register(f"staging/stg_{spec.name}")
+    table = f"staging.{spec.name}"
+
+    @dg.asset(
+        key=dg.AssetKey(["staging", spec.name]),
+        name=None,
+        group_name="staging",
+        deps=[dg.AssetKey(["raw", spec.name])] + [dg.AssetKey(["staging", d]) for d in spec.deps],
+        partitions_def=DAILY if spec.partitioned else None,
+        backfill_policy=SINGLE_RUN if spec.partitioned else None,
+        code_version=sql.code_version([name]),
+        description=spec.description,
+        kinds={"duckdb"},
+    )
+    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource, lca: LcaResource) -> dg.MaterializeResult:
+        started = time.perf_counter()
+        settings = lca.settings()
+        window = window_of(context) if spec.partitioned else None
+        with open_connection(duckdb) as conn:
+            ensure_schemas(conn)
+            result = stage_input(conn, spec.name, lca.data_dirs(), settings.sql_params(), context.run_id, window)
+            md = table_metadata(conn, table)
+        report(table, result.rows_staged, started, f"({result.rows_quarantined} quarantined)")
+        return dg.MaterializeResult(
+            metadata={
+                **md,
+                "files": result.files,
+                "rows_staged": result.rows_staged,
+                "rows_quarantined": result.rows_quarantined,
+                "quarantine_reasons": dg.MetadataValue.json(result.reasons),
+            }
+        )
+
+    return _asset
+
+
+STAGING_ASSETS = [_staging_asset(spec) for spec in INPUTS.values()]

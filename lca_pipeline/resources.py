@@ -1,0 +1,52 @@
+"""Resources: where the data and the warehouse are, and the parsed settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from .ingest import data_dirs_for
+from .settings import Settings, load_settings
+
+
+class LcaResource(dg.ConfigurableResource):
+    """The data directory, its lca.toml and where importer output goes."""
+
+    data_dir: str
+    config_file: str | None = None
+    imported_dir: str | None = None
+
+    def config_path(self) -> Path:
+        return Path(self.config_file) if self.config_file else Path(self.data_dir) / "lca.toml"
+
+    def settings(self) -> Settings:
+        return load_settings(self.config_path())
+
+    def data_dirs(self) -> list[Path]:
+        return data_dirs_for(Path(self.data_dir), Path(self.imported_dir) if self.imported_dir else None)
+
+
+def open_connection(resource: DuckDBResource):
+    """A DuckDB connection with the session settings every statement assumes (UTC)."""
+    return _Session(resource)
+
+
+class _Session:
+    def __init__(self, resource: DuckDBResource) -> None:
+        self._cm = resource.get_connection()
+
+    def __enter__(self) -> duckdb.DuckDBPyConnection:
+        conn = self._cm.__enter__()
+        conn.execute("SET TimeZone = 'UTC'")
+        return conn
+
+    def __exit__(self, *exc) -> None:
+        self._cm.__exit__(*exc)
+
+
+def make_duckdb(database: str) -> DuckDBResource:
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    return DuckDBResource(database=database)

@@ -1,0 +1,92 @@
+-- GPU telemetry for one UTC-day window: typed, units normalised (counter mJ to kWh), checked.
+-- Rows failing a check keep qa_column/qa_reason/qa_raw and go to audit.quarantine.
+WITH typed AS (
+    SELECT
+        source_file,
+        source_row,
+        timezone('UTC', TRY_CAST(ts AS TIMESTAMPTZ)) AS ts,
+        NULLIF(trim(CAST(host AS VARCHAR)), '') AS host,
+        TRY_CAST(gpu AS INTEGER) AS gpu,
+        TRY_CAST(power_w AS DOUBLE) AS power_w,
+        TRY_CAST(energy_mj AS DOUBLE) / 3.6e9 AS energy_counter_kwh,
+        TRY_CAST(util_pct AS DOUBLE) AS util_pct,
+        TRY_CAST(mem_used_mib AS DOUBLE) AS mem_used_mib,
+        NULLIF(trim(CAST(gpu_uuid AS VARCHAR)), '') AS gpu_uuid,
+        NULLIF(trim(CAST(job_id AS VARCHAR)), '') AS job_id,
+        NULLIF(CAST(origin_file AS VARCHAR), '') AS origin_file,
+        TRY_CAST(origin_line AS BIGINT) AS origin_line,
+        NULLIF(trim(CAST(import_error AS VARCHAR)), '') AS import_error,
+        src AS raw
+    FROM src
+),
+windowed AS (
+    SELECT *
+    FROM typed
+    WHERE ts IS NULL
+        OR CAST($window_start AS TIMESTAMP) IS NULL
+        OR (ts >= CAST($window_start AS TIMESTAMP) AND ts < CAST($window_end AS TIMESTAMP))
+),
+checked AS (
+    SELECT
+        w.*,
+        CASE
+            WHEN w.import_error IS NOT NULL
+                THEN {'col': 'import_error', 'reason': 'import: ' || w.import_error, 'raw': w.import_error}
+            WHEN w.raw.ts IS NULL THEN {'col': 'ts', 'reason': 'missing required value', 'raw': NULL}
+            WHEN w.ts IS NULL THEN {'col': 'ts', 'reason': 'unparseable timestamp', 'raw': CAST(w.raw.ts AS VARCHAR)}
+            WHEN w.host IS NULL THEN {'col': 'host', 'reason': 'missing required value', 'raw': NULL}
+            WHEN w.raw.gpu IS NULL THEN {'col': 'gpu', 'reason': 'missing required value', 'raw': NULL}
+            WHEN w.gpu IS NULL OR w.gpu < 0
+                THEN {'col': 'gpu', 'reason': 'not a GPU index (integer >= 0)', 'raw': CAST(w.raw.gpu AS VARCHAR)}
+            WHEN w.raw.power_w IS NULL THEN {'col': 'power_w', 'reason': 'missing required value', 'raw': NULL}
+            WHEN w.power_w IS NULL OR NOT isfinite(w.power_w)
+                THEN {'col': 'power_w', 'reason': 'not a number', 'raw': CAST(w.raw.power_w AS VARCHAR)}
+            WHEN w.power_w < 0
+                THEN {'col': 'power_w', 'reason': 'negative power', 'raw': CAST(w.raw.power_w AS VARCHAR)}
+            WHEN w.power_w > $max_gpu_power_w
+                THEN {'col': 'power_w', 'reason': 'power above physical bound ([telemetry] max_gpu_power_w)',
+                      'raw': CAST(w.raw.power_w AS VARCHAR)}
+            WHEN w.raw.energy_mj IS NOT NULL AND (w.energy_counter_kwh IS NULL OR NOT isfinite(w.energy_counter_kwh))
+                THEN {'col': 'energy_mj', 'reason': 'not a number', 'raw': CAST(w.raw.energy_mj AS VARCHAR)}
+            WHEN w.energy_counter_kwh < 0
+                THEN {'col': 'energy_mj', 'reason': 'negative energy counter', 'raw': CAST(w.raw.energy_mj AS VARCHAR)}
+            WHEN w.raw.util_pct IS NOT NULL AND (w.util_pct IS NULL OR w.util_pct < 0 OR w.util_pct > 100)
+                THEN {'col': 'util_pct', 'reason': 'utilisation outside 0-100 %', 'raw': CAST(w.raw.util_pct AS VARCHAR)}
+            WHEN w.raw.mem_used_mib IS NOT NULL AND (w.mem_used_mib IS NULL OR w.mem_used_mib < 0)
+                THEN {'col': 'mem_used_mib', 'reason': 'not a non-negative number', 'raw': CAST(w.raw.mem_used_mib AS VARCHAR)}
+            WHEN h.host IS NULL THEN {'col': 'host', 'reason': 'unknown host (not in hosts)', 'raw': w.host}
+        END AS qa
+    FROM windowed AS w
+    LEFT JOIN staging.hosts AS h ON h.host = w.host
+),
+deduped AS (
+    SELECT
+        *,
+        CASE
+            WHEN qa IS NULL
+                AND row_number() OVER (PARTITION BY qa IS NULL, host, gpu, ts ORDER BY source_file, source_row) > 1
+                THEN {'col': 'ts', 'reason': 'duplicate key (host, gpu, ts)', 'raw': CAST(ts AS VARCHAR)}
+            ELSE qa
+        END AS qa_final
+    FROM checked
+)
+SELECT
+    ts,
+    host,
+    gpu,
+    power_w,
+    energy_counter_kwh,
+    util_pct,
+    mem_used_mib,
+    gpu_uuid,
+    job_id,
+    source_file,
+    source_row,
+    origin_file,
+    origin_line,
+    qa_final.col AS qa_column,
+    qa_final.reason AS qa_reason,
+    qa_final.raw AS qa_raw,
+    CASE WHEN qa_final IS NOT NULL THEN to_json(raw) END AS raw_row,
+    CAST(ts AS DATE) AS partition_day
+FROM deduped

@@ -1,0 +1,116 @@
+-- Jobs typed and checked; stage labels mapped through [stages] map, unknown labels quarantined.
+WITH typed AS (
+    SELECT
+        source_file,
+        source_row,
+        NULLIF(trim(CAST(job_id AS VARCHAR)), '') AS job_id,
+        NULLIF(trim(CAST(model AS VARCHAR)), '') AS model,
+        lower(NULLIF(trim(CAST(stage AS VARCHAR)), '')) AS stage_label,
+        upper(split_part(NULLIF(trim(CAST(state AS VARCHAR)), ''), ' ', 1)) AS state,
+        timezone('UTC', TRY_CAST("start" AS TIMESTAMPTZ)) AS start_ts,
+        timezone('UTC', TRY_CAST("end" AS TIMESTAMPTZ)) AS end_ts,
+        NULLIF(trim(CAST(project AS VARCHAR)), '') AS project,
+        NULLIF(trim(CAST("user" AS VARCHAR)), '') AS user_name,
+        TRY_CAST(energy_kwh AS DOUBLE) AS energy_kwh,
+        NULLIF(trim(CAST(site AS VARCHAR)), '') AS site,
+        NULLIF(trim(CAST(device_model AS VARCHAR)), '') AS device_model,
+        TRY_CAST(device_count AS INTEGER) AS device_count,
+        TRY_CAST(avg_power_w AS DOUBLE) AS avg_power_w,
+        TRY_CAST(cpu_energy_kwh AS DOUBLE) AS cpu_energy_kwh,
+        TRY_CAST(gpu_energy_kwh AS DOUBLE) AS gpu_energy_kwh,
+        TRY_CAST(ram_energy_kwh AS DOUBLE) AS ram_energy_kwh,
+        TRY_CAST(codecarbon_emissions_kg AS DOUBLE) AS codecarbon_emissions_kg,
+        NULLIF(CAST(origin_file AS VARCHAR), '') AS origin_file,
+        TRY_CAST(origin_line AS BIGINT) AS origin_line,
+        NULLIF(trim(CAST(import_error AS VARCHAR)), '') AS import_error,
+        src AS raw
+    FROM src
+),
+mapped AS (
+    SELECT
+        *,
+        CASE
+            WHEN list_contains($stages, stage_label) THEN stage_label
+            WHEN list_position($stage_map_from, stage_label) > 0
+                THEN $stage_map_to[list_position($stage_map_from, stage_label)]
+        END AS stage
+    FROM typed
+),
+checked AS (
+    SELECT
+        m.*,
+        CASE
+            WHEN m.import_error IS NOT NULL
+                THEN {'col': 'import_error', 'reason': 'import: ' || m.import_error, 'raw': m.import_error}
+            WHEN m.job_id IS NULL THEN {'col': 'job_id', 'reason': 'missing required value', 'raw': NULL}
+            WHEN m.stage_label IS NULL THEN {'col': 'stage', 'reason': 'missing required value', 'raw': NULL}
+            WHEN m.stage IS NULL
+                THEN {'col': 'stage', 'reason': 'unknown stage label; map it with [stages] map in lca.toml',
+                      'raw': CAST(m.raw.stage AS VARCHAR)}
+            WHEN m.model IS NULL AND m.stage <> 'other'
+                THEN {'col': 'model', 'reason': 'missing required value (only stage other may omit model)', 'raw': NULL}
+            WHEN m.state IS NULL THEN {'col': 'state', 'reason': 'missing required value', 'raw': NULL}
+            WHEN NOT list_contains($job_states, m.state)
+                THEN {'col': 'state', 'reason': 'unknown job state', 'raw': CAST(m.raw.state AS VARCHAR)}
+            WHEN m.raw."start" IS NULL THEN {'col': 'start', 'reason': 'missing required value', 'raw': NULL}
+            WHEN m.start_ts IS NULL
+                THEN {'col': 'start', 'reason': 'unparseable timestamp', 'raw': CAST(m.raw."start" AS VARCHAR)}
+            WHEN m.raw."end" IS NULL THEN {'col': 'end', 'reason': 'missing required value', 'raw': NULL}
+            WHEN m.end_ts IS NULL
+                THEN {'col': 'end', 'reason': 'unparseable timestamp', 'raw': CAST(m.raw."end" AS VARCHAR)}
+            WHEN m.end_ts < m.start_ts
+                THEN {'col': 'end', 'reason': 'end before start', 'raw': CAST(m.raw."end" AS VARCHAR)}
+            WHEN m.raw.energy_kwh IS NOT NULL AND (m.energy_kwh IS NULL OR m.energy_kwh < 0 OR NOT isfinite(m.energy_kwh))
+                THEN {'col': 'energy_kwh', 'reason': 'not a non-negative number', 'raw': CAST(m.raw.energy_kwh AS VARCHAR)}
+            WHEN m.raw.device_count IS NOT NULL AND (m.device_count IS NULL OR m.device_count < 1)
+                THEN {'col': 'device_count', 'reason': 'not a positive integer', 'raw': CAST(m.raw.device_count AS VARCHAR)}
+            WHEN m.raw.avg_power_w IS NOT NULL AND (m.avg_power_w IS NULL OR m.avg_power_w < 0)
+                THEN {'col': 'avg_power_w', 'reason': 'not a non-negative number', 'raw': CAST(m.raw.avg_power_w AS VARCHAR)}
+            WHEN m.avg_power_w > $max_gpu_power_w
+                THEN {'col': 'avg_power_w', 'reason': 'power above physical bound ([telemetry] max_gpu_power_w)',
+                      'raw': CAST(m.raw.avg_power_w AS VARCHAR)}
+            WHEN m.site IS NOT NULL AND NOT EXISTS (SELECT 1 FROM staging.sites AS s WHERE s.site = m.site)
+                THEN {'col': 'site', 'reason': 'unknown site (not in sites)', 'raw': m.site}
+        END AS qa
+    FROM mapped AS m
+),
+deduped AS (
+    SELECT
+        *,
+        CASE
+            WHEN qa IS NULL
+                AND row_number() OVER (PARTITION BY qa IS NULL, job_id ORDER BY source_file, source_row) > 1
+                THEN {'col': 'job_id', 'reason': 'duplicate key (job_id)', 'raw': job_id}
+            ELSE qa
+        END AS qa_final
+    FROM checked
+)
+SELECT
+    job_id,
+    model,
+    stage,
+    stage_label,
+    state,
+    start_ts AS "start",
+    end_ts AS "end",
+    project,
+    user_name AS "user",
+    energy_kwh,
+    site,
+    device_model,
+    device_count,
+    avg_power_w,
+    cpu_energy_kwh,
+    gpu_energy_kwh,
+    ram_energy_kwh,
+    codecarbon_emissions_kg,
+    source_file,
+    source_row,
+    origin_file,
+    origin_line,
+    qa_final.col AS qa_column,
+    qa_final.reason AS qa_reason,
+    qa_final.raw AS qa_raw,
+    CASE WHEN qa_final IS NOT NULL THEN to_json(raw) END AS raw_row,
+    NULL::DATE AS partition_day
+FROM deduped

@@ -1,0 +1,73 @@
+-- Non-GPU host power for one UTC-day window: typed, checked, duplicates flagged.
+WITH typed AS (
+    SELECT
+        source_file,
+        source_row,
+        timezone('UTC', TRY_CAST(ts AS TIMESTAMPTZ)) AS ts,
+        NULLIF(trim(CAST(host AS VARCHAR)), '') AS host,
+        lower(NULLIF(trim(CAST(component AS VARCHAR)), '')) AS component,
+        TRY_CAST(power_w AS DOUBLE) AS power_w,
+        NULLIF(CAST(origin_file AS VARCHAR), '') AS origin_file,
+        TRY_CAST(origin_line AS BIGINT) AS origin_line,
+        NULLIF(trim(CAST(import_error AS VARCHAR)), '') AS import_error,
+        src AS raw
+    FROM src
+),
+windowed AS (
+    SELECT *
+    FROM typed
+    WHERE ts IS NULL
+        OR CAST($window_start AS TIMESTAMP) IS NULL
+        OR (ts >= CAST($window_start AS TIMESTAMP) AND ts < CAST($window_end AS TIMESTAMP))
+),
+checked AS (
+    SELECT
+        w.*,
+        CASE
+            WHEN w.import_error IS NOT NULL
+                THEN {'col': 'import_error', 'reason': 'import: ' || w.import_error, 'raw': w.import_error}
+            WHEN w.raw.ts IS NULL THEN {'col': 'ts', 'reason': 'missing required value', 'raw': NULL}
+            WHEN w.ts IS NULL THEN {'col': 'ts', 'reason': 'unparseable timestamp', 'raw': CAST(w.raw.ts AS VARCHAR)}
+            WHEN w.host IS NULL THEN {'col': 'host', 'reason': 'missing required value', 'raw': NULL}
+            WHEN w.component IS NULL THEN {'col': 'component', 'reason': 'missing required value', 'raw': NULL}
+            WHEN w.component NOT IN ('cpu', 'dram', 'other', 'node')
+                THEN {'col': 'component', 'reason': 'unknown component (cpu, dram, other, node)', 'raw': CAST(w.raw.component AS VARCHAR)}
+            WHEN w.raw.power_w IS NULL THEN {'col': 'power_w', 'reason': 'missing required value', 'raw': NULL}
+            WHEN w.power_w IS NULL OR NOT isfinite(w.power_w)
+                THEN {'col': 'power_w', 'reason': 'not a number', 'raw': CAST(w.raw.power_w AS VARCHAR)}
+            WHEN w.power_w < 0
+                THEN {'col': 'power_w', 'reason': 'negative power', 'raw': CAST(w.raw.power_w AS VARCHAR)}
+            WHEN w.power_w > $max_node_power_w
+                THEN {'col': 'power_w', 'reason': 'power above physical bound ([telemetry] max_node_power_w)',
+                      'raw': CAST(w.raw.power_w AS VARCHAR)}
+            WHEN h.host IS NULL THEN {'col': 'host', 'reason': 'unknown host (not in hosts)', 'raw': w.host}
+        END AS qa
+    FROM windowed AS w
+    LEFT JOIN staging.hosts AS h ON h.host = w.host
+),
+deduped AS (
+    SELECT
+        *,
+        CASE
+            WHEN qa IS NULL
+                AND row_number() OVER (PARTITION BY qa IS NULL, host, component, ts ORDER BY source_file, source_row) > 1
+                THEN {'col': 'ts', 'reason': 'duplicate key (host, component, ts)', 'raw': CAST(ts AS VARCHAR)}
+            ELSE qa
+        END AS qa_final
+    FROM checked
+)
+SELECT
+    ts,
+    host,
+    component,
+    power_w,
+    source_file,
+    source_row,
+    origin_file,
+    origin_line,
+    qa_final.col AS qa_column,
+    qa_final.reason AS qa_reason,
+    qa_final.raw AS qa_raw,
+    CASE WHEN qa_final IS NOT NULL THEN to_json(raw) END AS raw_row,
+    CAST(ts AS DATE) AS partition_day
+FROM deduped
