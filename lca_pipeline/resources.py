@@ -39,12 +39,14 @@ class _Session:
         self._cm = resource.get_connection()
 
     def __enter__(self) -> duckdb.DuckDBPyConnection:
-        conn = self._cm.__enter__()
-        conn.execute("SET TimeZone = 'UTC'")
-        return conn
+        self._conn = self._cm.__enter__()
+        self._conn.execute("SET TimeZone = 'UTC'")
+        return self._conn
 
     def __exit__(self, *exc) -> None:
-        self._cm.__exit__(*exc)
+        # dagster-duckdb closes only on a clean exit; a failed asset must not leave the file open.
+        self._conn.close()
+        self._cm.__exit__(None, None, None)
 
 
 def make_duckdb(database: str) -> DuckDBResource:

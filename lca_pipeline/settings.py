@@ -68,6 +68,7 @@ class Settings:
             "grid_interpolate_max_h": int(self.grid_interpolate_max_h),
             "stage_map_from": [k.strip().lower() for k in keys] or [""],
             "stage_map_to": [self.stage_map[k] for k in keys] or [""],
+            "default_utilisation": self.default_utilisation,
             "stages": list(STAGES),
             "job_states": list(JOB_STATES),
         }

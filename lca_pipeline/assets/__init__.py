@@ -1,12 +1,36 @@
 """Asset definitions, one module per layer, gathered here for definitions.py."""
 
-from __future__ import annotations
+from datetime import timedelta
 
 import dagster as dg
 
+from ..partitions import DAILY
+from .checks import CHECKS
+from .factors import FACTOR_ASSETS
+from .operational import OPERATIONAL_ASSETS
 from .staging import STAGING_ASSETS
 
-ASSETS: list[dg.AssetsDefinition] = [*STAGING_ASSETS]
-CHECKS: list[dg.AssetChecksDefinition] = []
-JOBS: list = []
-SCHEDULES: list = []
+ASSETS: list[dg.AssetsDefinition] = [*STAGING_ASSETS, *FACTOR_ASSETS, *OPERATIONAL_ASSETS]
+
+refresh_job = dg.define_asset_job(
+    "lca_refresh",
+    selection=dg.AssetSelection.assets(*ASSETS),
+    partitions_def=DAILY,
+    description="Stage the inputs for a day (or range of days) and rebuild the marts.",
+)
+
+
+@dg.schedule(
+    cron_schedule="30 2 * * *",
+    job=refresh_job,
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Nightly: refresh yesterday's UTC-day partition and rebuild the marts. Off by default.",
+)
+def nightly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    day = (context.scheduled_execution_time - timedelta(days=1)).strftime("%Y-%m-%d")
+    return dg.RunRequest(run_key=day, partition_key=day)
+
+
+JOBS = [refresh_job]
+SCHEDULES = [nightly_refresh]

@@ -1,0 +1,59 @@
+"""SQL model assets: each is one SELECT in sql/intermediate or sql/marts, materialised as a table."""
+
+import time
+from dataclasses import dataclass, field
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from .. import sql
+from ..materialize import ensure_schemas, replace_table, replace_window, report, table_metadata, window_of
+from ..partitions import DAILY, SINGLE_RUN
+from ..resources import LcaResource, open_connection
+
+
+@dataclass(frozen=True)
+class Model:
+    table: str
+    sql_name: str
+    deps: tuple[str, ...]
+    description: str
+    partitioned: bool = False
+    # Statements run after the table is built, e.g. recording assumptions in audit.assumptions.
+    after: tuple[str, ...] = ()
+    lineage: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+def model_asset(model: Model) -> dg.AssetsDefinition:
+    sql.register(model.sql_name, *model.after)
+    schema, name = model.table.split(".")
+
+    @dg.asset(
+        key=dg.AssetKey([schema, name]),
+        group_name=schema,
+        deps=[dg.AssetKey(d.split(".")) for d in model.deps],
+        partitions_def=DAILY if model.partitioned else None,
+        backfill_policy=SINGLE_RUN if model.partitioned else None,
+        code_version=sql.code_version([model.sql_name, *model.after]),
+        description=model.description,
+        kinds={"duckdb"},
+    )
+    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource, lca: LcaResource) -> dg.MaterializeResult:
+        started = time.perf_counter()
+        params = {**lca.settings().sql_params(), "run_id": context.run_id, "asset": model.table}
+        with open_connection(duckdb) as conn:
+            ensure_schemas(conn)
+            if model.partitioned:
+                start, end = window_of(context)
+                replace_window(conn, model.table, model.sql_name, params, start, end)
+            else:
+                replace_table(conn, model.table, model.sql_name, params)
+            if model.after:
+                sql.execute(conn, "audit/delete_assumptions", params)
+                for statement in model.after:
+                    sql.execute(conn, statement, params)
+            md = table_metadata(conn, model.table, model.lineage or None)
+        report(model.table, md["dagster/row_count"], started)
+        return dg.MaterializeResult(metadata=md)
+
+    return _asset

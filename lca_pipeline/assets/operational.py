@@ -1,0 +1,151 @@
+"""Operational accounting: telemetry energy to jobs and capacity, then facility energy, carbon and water."""
+
+from .. import sql
+from .models import Model, model_asset
+
+sql.register("audit/delete_assumptions")
+
+_IMPACT = "intermediate.impacts_hourly"
+_MEASURES = (
+    "energy_gpu_kwh", "energy_host_other_kwh", "energy_shared_kwh", "energy_unsplit_kwh", "energy_it_kwh",
+    "energy_facility_kwh", "co2e_location_kg", "co2e_market_kg", "water_onsite_l", "water_offsite_l",
+)
+_MART_LINEAGE = {
+    **{m: [(_IMPACT, m)] for m in _MEASURES},
+    "gpu_hours": [(_IMPACT, "gpu_s")],
+    "model": [("staging.jobs", "model")],
+    "stage": [("staging.jobs", "stage")],
+    "grid_basis": [(_IMPACT, "grid_basis")],
+    "grid_kind": [(_IMPACT, "grid_kind")],
+    "market_basis": [(_IMPACT, "market_basis")],
+}
+
+MODELS = [
+    Model(
+        "intermediate.telemetry_energy_hourly",
+        "intermediate/int_telemetry_energy_hourly",
+        ("staging.gpu_samples", "staging.node_samples"),
+        "Energy per host, component, GPU and hour from telemetry (counter or trapezoid), with coverage.",
+        partitioned=True,
+        lineage={
+            "energy_kwh": [("staging.gpu_samples", "energy_counter_kwh"), ("staging.gpu_samples", "power_w"),
+                           ("staging.node_samples", "power_w")],
+        },
+    ),
+    Model(
+        "intermediate.allocation_hourly",
+        "intermediate/int_allocation_hourly",
+        ("staging.allocations", "staging.hosts"),
+        "Seconds each job held each GPU in each hour.",
+        lineage={"alloc_s": [("staging.allocations", "start"), ("staging.allocations", "end")]},
+    ),
+    Model(
+        "intermediate.gpu_hourly",
+        "intermediate/int_gpu_hourly",
+        ("intermediate.telemetry_energy_hourly", "intermediate.allocation_hourly", "staging.hosts"),
+        "Measured GPU energy, coverage and job occupancy per GPU-hour: the unit of attribution.",
+        lineage={"energy_gpu_kwh": [("intermediate.telemetry_energy_hourly", "energy_kwh")]},
+    ),
+    Model(
+        "intermediate.host_other_hourly",
+        "intermediate/int_host_other_hourly",
+        ("intermediate.telemetry_energy_hourly", "intermediate.gpu_hourly", "staging.hosts"),
+        "Non-GPU energy per host-hour: components, or node minus GPUs, or a non-compute host's node power.",
+        after=("audit/insert_assumptions_host_other",),
+        lineage={"energy_kwh": [("intermediate.telemetry_energy_hourly", "energy_kwh")]},
+    ),
+    Model(
+        "intermediate.job_tiers",
+        "intermediate/int_job_tiers",
+        ("staging.jobs", "intermediate.allocation_hourly", "intermediate.gpu_hourly", "staging.factor_device_power"),
+        "Each job's data-quality tier (measured_sample, measured_job, estimated) and estimate basis.",
+        after=("audit/insert_assumptions_job_tiers",),
+    ),
+    Model(
+        "intermediate.job_level_hourly",
+        "intermediate/int_job_level_hourly",
+        ("intermediate.job_tiers", "staging.jobs"),
+        "Hourly energy of jobs measured per job or estimated (devices x hours x W).",
+        lineage={
+            "energy_gpu_kwh": [("staging.jobs", "avg_power_w"), ("staging.jobs", "gpu_energy_kwh")],
+            "energy_unsplit_kwh": [("staging.jobs", "energy_kwh")],
+        },
+    ),
+    Model(
+        "intermediate.energy_ledger_hourly",
+        "intermediate/int_energy_ledger_hourly",
+        ("intermediate.gpu_hourly", "intermediate.allocation_hourly", "intermediate.host_other_hourly",
+         "intermediate.job_level_hourly", "staging.hosts"),
+        "Every kWh per site-hour on exactly one row: a job, unallocated capacity or shared infrastructure.",
+        lineage={
+            "energy_gpu_kwh": [("intermediate.gpu_hourly", "energy_gpu_kwh"), ("intermediate.job_level_hourly", "energy_gpu_kwh")],
+            "energy_host_other_kwh": [("intermediate.host_other_hourly", "energy_kwh")],
+            "energy_shared_kwh": [("intermediate.host_other_hourly", "energy_kwh")],
+            "energy_unsplit_kwh": [("intermediate.job_level_hourly", "energy_unsplit_kwh")],
+            "gpu_s": [("intermediate.allocation_hourly", "alloc_s")],
+        },
+    ),
+    Model(
+        "intermediate.site_hourly",
+        "intermediate/int_site_hourly",
+        ("intermediate.energy_ledger_hourly", "staging.sites"),
+        "Zone, PUE, WUE and EWIF valid at each site-hour with energy.",
+        lineage={"pue": [("staging.sites", "pue")], "zone": [("staging.sites", "zone")]},
+    ),
+    Model(
+        "intermediate.grid_hourly",
+        "intermediate/int_grid_hourly",
+        ("intermediate.site_hourly", "staging.grid_intensity"),
+        "Carbon intensity per zone-hour needed, with labelled fallbacks (interpolated, nearest, annual mean).",
+        after=("audit/insert_assumptions_grid",),
+        lineage={"gco2e_per_kwh": [("staging.grid_intensity", "gco2e_per_kwh")]},
+    ),
+    Model(
+        _IMPACT,
+        "intermediate/int_impacts_hourly",
+        ("intermediate.energy_ledger_hourly", "intermediate.site_hourly", "intermediate.grid_hourly",
+         "staging.energy_contracts", "staging.residual_mix"),
+        "Ledger rows with facility energy, location- and market-based carbon and water.",
+        lineage={
+            "energy_facility_kwh": [("intermediate.energy_ledger_hourly", "energy_gpu_kwh"), ("intermediate.site_hourly", "pue")],
+            "co2e_location_kg": [("intermediate.grid_hourly", "gco2e_per_kwh"), ("intermediate.site_hourly", "pue")],
+            "co2e_market_kg": [("staging.energy_contracts", "mwh"), ("staging.energy_contracts", "gco2e_per_kwh"),
+                               ("staging.residual_mix", "gco2e_per_kwh"), ("intermediate.grid_hourly", "gco2e_per_kwh")],
+            "water_onsite_l": [("intermediate.site_hourly", "wue_l_per_kwh")],
+            "water_offsite_l": [("intermediate.site_hourly", "ewif_l_per_kwh")],
+        },
+    ),
+    Model(
+        "marts.stage_impacts",
+        "marts/stage_impacts",
+        (_IMPACT, "staging.jobs"),
+        "Energy, carbon, water, job counts and waste per model, life-cycle stage and UTC date.",
+        lineage=_MART_LINEAGE,
+    ),
+    Model(
+        "marts.job_impacts",
+        "marts/job_impacts",
+        (_IMPACT, "staging.jobs", "intermediate.job_tiers"),
+        "Energy, carbon and water per job, with its data-quality tier.",
+        lineage={**_MART_LINEAGE, "tier": [("intermediate.job_tiers", "tier")]},
+    ),
+    Model(
+        "marts.fleet_daily",
+        "marts/fleet_daily",
+        ("intermediate.gpu_hourly", "intermediate.host_other_hourly", _IMPACT),
+        "Per site and day: GPU utilisation, measured vs attributed energy, and idle share.",
+        lineage={
+            "measured_gpu_kwh": [("intermediate.gpu_hourly", "energy_gpu_kwh")],
+            "attributed_it_kwh": [(_IMPACT, "energy_it_kwh")],
+            "unallocated_it_kwh": [(_IMPACT, "energy_it_kwh")],
+        },
+    ),
+    Model(
+        "marts.energy_coverage",
+        "marts/energy_coverage",
+        (_IMPACT, "intermediate.job_tiers", "staging.jobs"),
+        "How much of each model's energy is measured, at which tier, and which grid fallbacks were used.",
+    ),
+]
+
+OPERATIONAL_ASSETS = [model_asset(m) for m in MODELS]

@@ -1,0 +1,152 @@
+"""The `lca` command: run, demo, import, collect."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+DEFAULT_DATA = Path("data/sample")
+DEFAULT_DB = Path("data/warehouse/lca.duckdb")
+
+
+def _quiet() -> None:
+    """Our own progress lines only; Dagster's console output stays at ERROR."""
+    warnings.filterwarnings("ignore")
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    logging.getLogger("dagster").setLevel(logging.ERROR)
+    logging.getLogger("alembic").setLevel(logging.ERROR)
+    progress = logging.getLogger("lca.progress")
+    progress.setLevel(logging.INFO)
+    progress.propagate = False
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    progress.handlers[:] = [handler]
+
+
+def _print_summary(db: Path, outcome) -> None:
+    from .runner import summary
+
+    print(f"\nrun {outcome.run_id}: days {outcome.partition_range[0]}..{outcome.partition_range[1]} "
+          f"in {outcome.seconds:.1f} s -> {db}")
+    print(f"  {'table':<40} {'rows':>12}")
+    for table, rows in summary(db):
+        print(f"  {table:<40} {rows:>12}")
+    passed = sum(ok for _, ok in outcome.checks)
+    print(f"  checks: {passed}/{len(outcome.checks)} passed")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import run_pipeline
+
+    print(f"lca run: data {args.data} -> {args.db}")
+    outcome = run_pipeline(Path(args.data), Path(args.db), Path(args.config) if args.config else None)
+    _print_summary(Path(args.db), outcome)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .sample import generate_sample
+
+    data = Path(args.data)
+    if args.regenerate or not data.is_dir() or not any(data.iterdir()):
+        started = time.perf_counter()
+        rows = generate_sample(data)
+        print(f"generated sample data in {data} ({sum(rows.values())} rows, {time.perf_counter() - started:.1f} s)")
+    args.config = None
+    return cmd_run(args)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importers import import_source
+
+    options: dict = {}
+    for item in args.option or []:
+        key, _, value = item.partition("=")
+        node = options
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    result = import_source(args.kind, Path(args.path), Path(args.data), options)
+    for f in result.files:
+        outputs = ", ".join(f"{k}: {v}" for k, v in f.outputs.items())
+        print(f"{f.source}: {f.rows_in} rows in, {f.rows_out} out ({f.rows_flagged} flagged), "
+              f"{f.rows_folded} folded -> {outputs}")
+        for note in f.notes:
+            print(f"  note: {note}")
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from .collector import parse_interval, run_collector
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    stats = run_collector(
+        Path(args.out),
+        parse_interval(args.interval),
+        duration_s=parse_interval(args.duration) if args.duration else None,
+        host=args.host,
+    )
+    print(f"collected {stats.samples} samples into {len(stats.files)} file(s); {stats.errors} error(s)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lca", description="Life-cycle assessment of ML models.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on failure")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add_run_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data", default=str(DEFAULT_DATA), help="data directory (default: data/sample)")
+        p.add_argument("--db", default=str(DEFAULT_DB), help="DuckDB file (default: data/warehouse/lca.duckdb)")
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+
+    run = sub.add_parser("run", help="ingest a data directory and materialise every asset")
+    add_run_args(run)
+    run.add_argument("--config", help="settings file (default: DATA/lca.toml)")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="generate the bundled sample (if absent) and run it")
+    add_run_args(demo)
+    demo.add_argument("--regenerate", action="store_true", help="regenerate the sample even if present")
+    demo.set_defaults(func=cmd_demo)
+
+    imp = sub.add_parser("import", help="convert a real export (KIND) into contract files in --data")
+    imp.add_argument("kind", help="nvidia-smi, nvidia-smi-q, dcgm, codecarbon, sacct, electricitymaps, boavizta-pcf")
+    imp.add_argument("path", help="file or folder to convert")
+    imp.add_argument("--data", required=True, help="data directory to write into")
+    imp.add_argument("--option", action="append", help="importer option KEY=VALUE (dotted keys nest)")
+    imp.set_defaults(func=cmd_import)
+
+    col = sub.add_parser("collect", help="sample NVIDIA GPUs with NVML into gpu_samples Parquet")
+    col.add_argument("--out", required=True, help="output directory")
+    col.add_argument("--interval", default="1s", help="sampling interval, e.g. 1s, 500ms (default 1s)")
+    col.add_argument("--duration", help="stop after this long (default: until SIGTERM)")
+    col.add_argument("--host", help="host name to record (default: short hostname)")
+    col.set_defaults(func=cmd_collect)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _quiet()
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line unless --debug: users need the reason, not our stack
+        if getattr(args, "debug", False):
+            raise
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"lca {args.command}: error: {message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""Runs the whole pipeline in-process for one data directory: what `lca run` and `lca demo` do."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from . import __version__, sql
+from .ingest import discover
+from .materialize import ensure_schemas
+from .resources import make_duckdb, open_connection
+from .settings import load_settings
+
+log = logging.getLogger("lca.run")
+sql.register("audit/insert_run", "audit/finish_run")
+
+TELEMETRY_INPUTS = ("gpu_samples", "node_samples")
+
+
+class RunFailed(RuntimeError):
+    """The pipeline ran but an asset or a blocking check failed; the message says which and why."""
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    partition_range: tuple[str, str]
+    seconds: float
+    checks: list[tuple[str, bool]] = field(default_factory=list)
+
+
+def telemetry_days(data_dirs: list[Path]) -> tuple[date, date] | None:
+    """First and last UTC day of telemetry in the data, read from the files' ts column."""
+    conn = duckdb.connect()
+    conn.execute("SET TimeZone = 'UTC'")
+    lo: datetime | None = None
+    hi: datetime | None = None
+    for name in TELEMETRY_INPUTS:
+        for path in discover(data_dirs, name):
+            if path.suffix.lower() == ".parquet":
+                rel = conn.read_parquet(str(path))
+            else:
+                rel = conn.read_csv(str(path), all_varchar=True, header=True)
+            cols = {c.strip().lower(): c for c in rel.columns}
+            if "ts" not in cols:
+                continue  # staging reports the missing column with the file's name
+            ts = duckdb.ColumnExpression(cols["ts"]).cast(duckdb.sqltype("VARCHAR"))
+            row = rel.aggregate(
+                f"min(timezone('UTC', TRY_CAST({ts} AS TIMESTAMPTZ))), max(timezone('UTC', TRY_CAST({ts} AS TIMESTAMPTZ)))"
+            ).fetchall()[0]
+            if row[0] is not None:
+                lo = row[0] if lo is None else min(lo, row[0])
+                hi = row[1] if hi is None else max(hi, row[1])
+    conn.close()
+    if lo is None:
+        return None
+    return lo.date(), hi.date()
+
+
+def git_describe() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--tags"],
+            capture_output=True, text=True, timeout=5, cwd=Path(__file__).resolve().parent,
+        )
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _first_failure(result: dg.ExecuteInProcessResult) -> str | None:
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            err = event.event_specific_data.error
+            while err.cause is not None and err.cls_name in ("DagsterExecutionStepExecutionError",):
+                err = err.cause
+            message = err.message.strip().splitlines()[-1] if err.message else err.cls_name
+            return f"{event.step_key}: {message}"
+    return None
+
+
+def run_pipeline(
+    data_dir: Path,
+    db: Path,
+    config: Path | None = None,
+    imported_dir: Path | None = None,
+) -> RunOutcome:
+    """Stage every input and materialise every asset for every day of telemetry present."""
+    from .definitions import build_definitions
+
+    data_dir, db = Path(data_dir), Path(db)
+    if not data_dir.is_dir():
+        raise FileNotFoundError(f"data directory not found: {data_dir} (create it or pass --data)")
+    config = config if config is not None else data_dir / "lca.toml"
+    settings = load_settings(config)  # fail early, before any table is touched
+    imported_dir = imported_dir if imported_dir is not None else db.parent / "imported"
+    prepare_imports(data_dir, imported_dir, settings.importers)
+    dirs = [data_dir] + ([imported_dir] if imported_dir.is_dir() else [])
+    days = telemetry_days(dirs) or _job_days(dirs)
+    start, end = (d.isoformat() for d in days)
+
+    defs = build_definitions(str(data_dir), str(db), str(config), str(imported_dir))
+    run_id = str(uuid.uuid4())
+    started = time.perf_counter()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open_connection(make_duckdb(str(db))) as conn:
+        ensure_schemas(conn)
+        sql.execute(conn, "audit/insert_run", {
+            "run_id": run_id,
+            "started_at": datetime.now(timezone.utc).replace(tzinfo=None),
+            "package_version": __version__,
+            "git_describe": git_describe(),
+            "settings_hash": settings.digest(),
+            "settings_source": settings.source,
+            "data_dir": str(data_dir),
+            "partition_range": f"{start}..{end}",
+        })
+    job = defs.get_job_def("lca_refresh")
+    result = job.execute_in_process(
+        run_id=run_id,
+        tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end},
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        raise_on_error=False,
+    )
+    checks = [
+        (f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}",
+         e.asset_check_evaluation_data.passed)
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+    failure = _first_failure(result)
+    failed_checks = [name for name, ok in checks if not ok]
+    status = "success" if result.success and not failed_checks else "failure"
+    with open_connection(make_duckdb(str(db))) as conn:
+        sql.execute(conn, "audit/finish_run", {
+            "run_id": run_id,
+            "ended_at": datetime.now(timezone.utc).replace(tzinfo=None),
+            "status": status,
+        })
+    if failure:
+        raise RunFailed(failure)
+    if failed_checks:
+        raise RunFailed(f"check failed: {', '.join(failed_checks)} (see the Dagster UI or audit tables)")
+    return RunOutcome(run_id, (start, end), time.perf_counter() - started, checks)
+
+
+def _job_days(dirs: list[Path]) -> tuple[date, date]:
+    """Without telemetry, one partition on the first job day keeps the partitioned tables defined."""
+    conn = duckdb.connect()
+    conn.execute("SET TimeZone = 'UTC'")
+    first: date | None = None
+    for path in discover(dirs, "jobs"):
+        rel = conn.read_csv(str(path), all_varchar=True, header=True) if path.suffix == ".csv" else conn.read_parquet(str(path))
+        cols = {c.strip().lower(): c for c in rel.columns}
+        if "start" in cols:
+            col = duckdb.ColumnExpression(cols["start"]).cast(duckdb.sqltype("VARCHAR"))
+            value = rel.aggregate(f"min(timezone('UTC', TRY_CAST({col} AS TIMESTAMPTZ)))").fetchall()[0][0]
+            if value is not None:
+                first = value.date() if first is None else min(first, value.date())
+    conn.close()
+    day = first or date(2020, 1, 1)
+    return day, day
+
+
+def prepare_imports(data_dir: Path, imported_dir: Path, options: dict) -> list[str]:
+    """Convert importer-kind folders in the data directory (nvidia-smi/, sacct/, ...) into contract files."""
+    try:
+        from .importers import detect_kind_folders, import_source
+    except ImportError:  # pragma: no cover - importers are part of the package
+        return []
+    found = detect_kind_folders(data_dir)
+    if imported_dir.is_dir():
+        import shutil
+
+        shutil.rmtree(imported_dir)
+    if not found:
+        return []
+    imported_dir.mkdir(parents=True, exist_ok=True)
+    kinds = []
+    for kind, folder in found:
+        import_source(kind, folder, imported_dir, options)
+        kinds.append(kind)
+    return kinds
+
+
+def summary(db: Path) -> list[tuple[str, int]]:
+    """Row counts of every table the run wrote, in schema order."""
+    with open_connection(make_duckdb(str(db))) as conn:
+        tables = conn.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+            "WHERE table_schema IN ('staging', 'intermediate', 'marts', 'audit') "
+            "ORDER BY CASE table_schema WHEN 'staging' THEN 1 WHEN 'intermediate' THEN 2 "
+            "WHEN 'marts' THEN 3 ELSE 4 END, table_name"
+        ).fetchall()
+        return [(t, conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for (t,) in tables]

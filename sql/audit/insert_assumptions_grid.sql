@@ -1,0 +1,18 @@
+-- Records each grid-intensity fallback used (interpolated, nearest, annual mean) per zone.
+INSERT INTO audit.assumptions
+SELECT
+    $run_id,
+    $asset,
+    'zone',
+    zone,
+    'gco2e_per_kwh',
+    fallback,
+    'zone-hours',
+    'no reported intensity for ' || count(*) || ' hour(s) between ' || min(hour_start) || ' and ' || max(hour_start)
+        || '; fallback ' || fallback || ' applied ([grid] interpolate_max_h = ' || $grid_interpolate_max_h || ')',
+    'intermediate.grid_hourly',
+    count(*)
+FROM intermediate.grid_hourly
+WHERE fallback NOT IN ('reported', 'missing')
+GROUP BY zone, fallback
+ORDER BY zone, fallback

@@ -1,0 +1,44 @@
+-- Measured GPU energy, coverage and job occupancy per (host, gpu, hour): the unit of attribution.
+WITH telemetry AS (
+    SELECT
+        host, gpu, hour_start,
+        sum(energy_kwh) AS energy_kwh,
+        sum(covered_s) AS covered_s,
+        sum(intervals) AS intervals,
+        sum(counter_intervals) AS counter_intervals,
+        sum(counter_resets) AS counter_resets,
+        sum(util_pct_x_s) / nullif(sum(covered_s), 0) AS util_pct
+    FROM intermediate.telemetry_energy_hourly
+    WHERE component = 'gpu'
+    GROUP BY host, gpu, hour_start
+),
+occupancy AS (
+    SELECT host, gpu, hour_start, sum(alloc_s) AS alloc_s, count(DISTINCT job_id) AS jobs
+    FROM intermediate.allocation_hourly
+    GROUP BY host, gpu, hour_start
+)
+SELECT
+    t.host,
+    h.site,
+    t.gpu,
+    t.hour_start,
+    t.energy_kwh AS energy_gpu_kwh,
+    t.covered_s,
+    least(t.covered_s / 3600.0, 1.0) AS coverage,
+    t.intervals,
+    t.counter_intervals,
+    t.counter_resets,
+    CASE
+        WHEN t.counter_intervals = t.intervals THEN 'counter'
+        WHEN t.counter_intervals = 0 THEN 'power_integral'
+        ELSE 'mixed'
+    END AS method,
+    t.util_pct,
+    coalesce(o.alloc_s, 0) AS alloc_s,
+    coalesce(o.jobs, 0) AS jobs,
+    -- Jobs share the GPU-hour by overlap time; time with no job is unallocated capacity.
+    greatest(3600.0, coalesce(o.alloc_s, 0)) AS share_denominator_s
+FROM telemetry AS t
+JOIN staging.hosts AS h USING (host)
+LEFT JOIN occupancy AS o USING (host, gpu, hour_start)
+ORDER BY t.host, t.gpu, t.hour_start
