@@ -158,9 +158,9 @@ def _file_identity(conn: duckdb.DuckDBPyConnection, input_name: str, f: SourceFi
         conn,
         "audit/cached_source_file",
         {"input": input_name, "path": str(f.path), "bytes": st.st_size, "mtime": mtime},
-    ).fetchone()
+    ).fetchall()
     if cached:
-        return cached[0], cached[1], st.st_size
+        return cached[0][0], cached[0][1], st.st_size
     if f.fmt == "parquet":
         rows = conn.read_parquet(str(f.path)).aggregate("count(*)").fetchall()[0][0]
     else:
@@ -231,7 +231,7 @@ def stage_input(
         raise
     staged, quarantined = conn.execute(
         "SELECT count(*) FILTER (qa_reason IS NULL), count(*) FILTER (qa_reason IS NOT NULL) FROM _stg"
-    ).fetchone()
+    ).fetchall()[0]
     reasons = dict(
         conn.execute(
             "SELECT qa_reason, count(*) FROM _stg WHERE qa_reason IS NOT NULL GROUP BY 1 ORDER BY 1"

@@ -57,7 +57,7 @@ def replace_window(
         exists = conn.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
             [schema, tname],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if not exists:
             conn.execute(f"CREATE TABLE {table} AS SELECT * FROM _window LIMIT 0")
         conn.execute(
@@ -79,7 +79,7 @@ def table_metadata(
 ) -> dict[str, Any]:
     """Row count, column schema and (where known) column lineage for the asset's table."""
     schema, name = table.split(".")
-    rows = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    rows = conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     cols = conn.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
         "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",

@@ -123,7 +123,7 @@ def run_pipeline(
             "data_dir": str(data_dir),
             "partition_range": f"{start}..{end}",
         })
-    job = defs.get_job_def("lca_refresh")
+    job = defs.resolve_job_def("lca_refresh")
     result = job.execute_in_process(
         run_id=run_id,
         tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end},
@@ -200,4 +200,4 @@ def summary(db: Path) -> list[tuple[str, int]]:
             "ORDER BY CASE table_schema WHEN 'staging' THEN 1 WHEN 'intermediate' THEN 2 "
             "WHEN 'marts' THEN 3 ELSE 4 END, table_name"
         ).fetchall()
-        return [(t, conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for (t,) in tables]
+        return [(t, conn.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]) for (t,) in tables]

@@ -31,7 +31,7 @@ def sql_check(table: str, sql_name: str, description: str, blocking: bool) -> dg
         with open_connection(duckdb) as conn:
             cursor = sql.execute(conn, sql_name, lca.settings().sql_params())
             columns = [d[0] for d in cursor.description]
-            row = dict(zip(columns, cursor.fetchone()))
+            row = dict(zip(columns, cursor.fetchall()[0]))
         passed = bool(row.pop("passed"))
         return dg.AssetCheckResult(
             passed=passed,

@@ -29,36 +29,43 @@ IMPORTERS: dict[str, Importer] = {
             "nvidia-smi", "gpu_samples",
             "nvidia-smi --query-gpu=... --format=csv[,nounits] logs",
             (".csv", ".txt", ".log"), nvidia_smi.run,
+            {"gpu_samples": nvidia_smi.OUT_COLUMNS},
         ),
         Importer(
             "nvidia-smi-q", "gpu_samples",
             "full `nvidia-smi -q` text reports (one or many)",
             (".txt", ".log", ".out"), nvidia_smi_q.run,
+            {"gpu_samples": nvidia_smi_q.OUT_COLUMNS},
         ),
         Importer(
             "dcgm", "gpu_samples",
             "DCGM-exporter Prometheus text, also embedded in markdown/logs",
             (".prom", ".txt", ".md", ".log", ".metrics"), dcgm.run,
+            {"gpu_samples": dcgm.OUT_COLUMNS},
         ),
         Importer(
             "codecarbon", "jobs",
             "CodeCarbon emissions.csv (every schema version)",
             (".csv",), codecarbon.run,
+            {"jobs": codecarbon.OUT_COLUMNS},
         ),
         Importer(
             "sacct", "jobs",
             "Slurm sacct output: --parsable2 with or without header, or fixed width",
             (".csv", ".txt", ".psv", ".log", ".out", ".sacct"), sacct.run,
+            {"jobs": sacct.JOB_COLUMNS, "allocations": sacct.ALLOC_COLUMNS},
         ),
         Importer(
             "electricitymaps", "grid_intensity",
             "Electricity Maps portal hourly CSV",
             (".csv",), electricitymaps.run,
+            {"grid_intensity": electricitymaps.OUT_COLUMNS},
         ),
         Importer(
             "boavizta-pcf", "pcf_factors",
             "Boavizta manufacturer PCF database (US or FR format)",
             (".csv",), boavizta_pcf.run,
+            {"pcf_factors": boavizta_pcf.OUT_COLUMNS},
         ),
     )
 }

@@ -27,6 +27,11 @@ import duckdb
 
 PROVENANCE = ("origin_file", "origin_line", "import_error")
 
+# gpu_samples as written by nvidia-smi, nvidia-smi-q and dcgm (gpu_model is an extra column)
+GPU_SAMPLE_COLUMNS = (
+    "ts", "host", "gpu", "power_w", "energy_mj", "util_pct", "mem_used_mib", "gpu_uuid", "gpu_model",
+) + PROVENANCE
+
 
 class ImporterError(ValueError):
     """A file that is not of the kind at all (no recognisable header, wrong format).
@@ -86,6 +91,7 @@ class Importer:
     description: str
     suffixes: tuple[str, ...]  # file name endings taken when `path` is a folder
     run: Callable[["FileContext"], ImportedFile]
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # output -> its CSV header
 
 
 # --------------------------------------------------------------------------------------------
@@ -112,21 +118,26 @@ def normalize_options(options: dict | None) -> dict[str, Any]:
     return out
 
 
+SECTION_NAMES = {
+    "import", "importers", "nvidia-smi", "nvidia-smi-q", "dcgm", "codecarbon", "sacct", "electricitymaps",
+    "boavizta-pcf",
+}
+SECTION_NAMES |= {n.replace("-", "_") for n in SECTION_NAMES}
+
+
 def effective_options(options: dict | None, kind: str) -> dict[str, Any]:
-    """Flat options for one kind: top-level scalars, then [import]/[importers], then [<kind>].
+    """Flat options for one kind: top-level keys, then [import]/[importers], then [<kind>].
 
     A key in the table named after the kind (``[sacct]``, ``[nvidia-smi]``, ...) wins over the
-    same key at top level, so ``host`` can be set once for everything or per kind.
+    same key at top level, so ``host`` can be set once for everything or per kind. Tables named
+    after other kinds are left out.
     """
     opts = normalize_options(options)
-    merged: dict[str, Any] = {}
-    for key, value in opts.items():
-        if not isinstance(value, dict):
-            merged[key] = value
+    merged: dict[str, Any] = {k: v for k, v in opts.items() if k not in SECTION_NAMES}
     for section in ("import", "importers", kind, kind.replace("-", "_")):
         body = opts.get(section)
         if isinstance(body, dict):
-            merged.update({k: v for k, v in body.items()})
+            merged.update(body)
     return merged
 
 
@@ -279,6 +290,15 @@ class FileContext:
     def output_path(self, input_name: str) -> Path:
         return self.data_dir / input_name / f"{self.kind}__{self.out_stem}.csv"
 
+    def default_host(self) -> str:
+        """Host for telemetry that names none: option hosts[<file name or stem>], option host, file stem."""
+        mapping = self.options.get("hosts")
+        if isinstance(mapping, dict):
+            for key in (self.path.name, self.path.stem):
+                if key in mapping:
+                    return str(mapping[key])
+        return str(self.options.get("host") or self.path.stem)
+
     def note(self, text: str) -> None:
         if text not in self.record.notes:
             self.record.notes.append(text)
@@ -350,6 +370,7 @@ def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB whose session time zone is UTC (so TIMESTAMPTZ prints in UTC)."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     return con
 
 

@@ -10,6 +10,7 @@ scrape printed twice) is folded too.
 from __future__ import annotations
 
 from .common import (
+    GPU_SAMPLE_COLUMNS,
     SQL_FMT_UTC,
     FileContext,
     ImportedFile,
@@ -23,6 +24,7 @@ from .common import (
     tz_name,
 )
 
+OUT_COLUMNS = GPU_SAMPLE_COLUMNS
 KIND = "dcgm"
 
 _SAMPLE = r"^\s*(DCGM_[A-Za-z0-9_]+)(\{[^}]*\})?\s+([^\s]+)(?:\s+(-?[0-9]+))?\s*$"
@@ -42,7 +44,7 @@ def run(ctx: FileContext) -> ImportedFile:
     rec = ctx.record
     opts = ctx.options
     tz = tz_name(opts)
-    default_host = str(opts.get("host") or ctx.path.stem)
+    default_host = ctx.default_host()
     ts_opt = opts.get("ts")
     ts_fallback = None
     if ts_opt is not None:

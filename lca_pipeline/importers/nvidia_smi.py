@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from .common import (
+    GPU_SAMPLE_COLUMNS,
     SQL_FMT_UTC,
     FileContext,
     ImportedFile,
@@ -40,15 +41,11 @@ FIELD_MAP: dict[str, str] = {
 UNITS = {"power_w": "W", "util_pct": "%", "mem_used_mib": "MiB"}
 LABEL = {"power_w": "power.draw", "util_pct": "utilization.gpu", "mem_used_mib": "memory.used"}
 
-OUT_COLUMNS = (
-    "ts", "host", "gpu", "power_w", "energy_mj", "util_pct", "mem_used_mib", "gpu_uuid", "gpu_model",
-    "origin_file", "origin_line", "import_error",
-)
+OUT_COLUMNS = GPU_SAMPLE_COLUMNS
 
 MAX_GPUS_INFERRED = 16
 INFER_ROWS = 20000
 
-_NUM = r"^([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(\S*)$"
 
 
 def parse_header(line: str) -> list[tuple[str, str | None]]:
@@ -72,24 +69,11 @@ def _fields_option(value: Any) -> list[tuple[str, str | None]] | None:
     return parse_header(text)
 
 
-def _num(v: str) -> str:
-    return f"TRY_CAST(regexp_extract({v}, '{_NUM}', 1) AS DOUBLE)"
-
-
-def _unit(v: str) -> str:
-    return f"regexp_extract({v}, '{_NUM}', 2)"
-
-
-def _na(v: str) -> str:
-    # nvidia-smi's placeholders for values it cannot read
-    return f"(coalesce({v}, '') = '' OR regexp_matches({v}, '^\\[.*\\]$') OR upper({v}) = 'N/A')"
-
-
 def run(ctx: FileContext) -> ImportedFile:
     rec = ctx.record
     opts = ctx.options
     tz = tz_name(opts)
-    host = str(opts.get("host") or ctx.path.stem)
+    host = ctx.default_host()
     con = connect()
     load_lines(con, ctx.path)
 
@@ -135,38 +119,30 @@ def run(ctx: FileContext) -> ImportedFile:
         file_error = "header has no power.draw column; add power.draw to --query-gpu"
 
     def f(target: str) -> str:
-        return f"f[{cols[target] + 1}]" if target in cols else "NULL::VARCHAR"
+        return f"trim(f[{cols[target] + 1}])" if target in cols else "NULL::VARCHAR"
 
-    ts_txt = f("ts")
-    ts_expr = (
-        f"CASE WHEN regexp_matches({ts_txt}, '(Z|[+-][0-9]{{2}}:?[0-9]{{2}})$') "
-        f"THEN TRY_CAST(replace({ts_txt}, '/', '-') AS TIMESTAMPTZ) "
-        f"ELSE timezone({sql_literal(tz)}, coalesce("
-        f"try_strptime({ts_txt}, '%Y/%m/%d %H:%M:%S.%f'), try_strptime({ts_txt}, '%Y/%m/%d %H:%M:%S'), "
-        f"TRY_CAST({ts_txt} AS TIMESTAMP))) END"
-    )
-    measures = []
-    for target in ("power_w", "util_pct", "mem_used_mib"):
-        v = f(target)
-        unit_ok = f"{_unit(v)} IN ('', '{UNITS[target]}')"
-        measures.append(
-            f"CASE WHEN {unit_ok} THEN {_num(v)} END AS {target}, "
-            f"{v} AS {target}_txt, "
-            f"({v} IS NOT NULL AND NOT {_na(v)} AND ({_num(v)} IS NULL OR NOT {unit_ok})) AS {target}_bad, "
-            f"({v} IS NOT NULL AND {_na(v)}) AS {target}_na, "
-            f"({v} IS NOT NULL AND {_num(v)} IS NOT NULL AND NOT {unit_ok}) AS {target}_wrong_unit"
-        )
     newline_end = ends_with_newline(ctx.path)
-    header_match = f"(trim(line) = {sql_literal(header_text.strip())})" if header_text else "false"
+    header_norm = (header_text or "").strip()
+    repeated = (
+        con.execute(
+            f"SELECT count(*) FROM lines WHERE lineno >= {data_from} AND trim(line) = {sql_literal(header_norm)}"
+        ).fetchone()[0]
+        if header_text
+        else 0
+    )
+    if repeated:
+        ctx.note(f"{repeated} repeated header line(s) skipped (not data rows); GPU order restarts after each")
+    # segment = run of rows between header lines (an appended second run of nvidia-smi restarts the GPU order)
+    seg = "sum(is_hdr::INTEGER) OVER (ORDER BY lineno)" if repeated else "0"
     con.execute(
         f"""
         CREATE TEMP TABLE rows AS
-        SELECT lineno, line, f, len(f) AS nf, seg
+        SELECT lineno, f, len(f) AS nf, seg
         FROM (
-            SELECT lineno, line, f, is_hdr, sum(is_hdr::INTEGER) OVER (ORDER BY lineno) AS seg
+            SELECT lineno, f, is_hdr, {seg} AS seg
             FROM (
-                SELECT lineno, line, list_transform(string_split(line, ','), lambda x: trim(x)) AS f,
-                       {header_match} AS is_hdr
+                SELECT lineno, string_split(line, ',') AS f,
+                       {f"trim(line) = {sql_literal(header_norm)}" if repeated else "false"} AS is_hdr
                 FROM lines
                 WHERE lineno >= {data_from} AND trim(line) <> ''
             )
@@ -174,23 +150,51 @@ def run(ctx: FileContext) -> ImportedFile:
         WHERE NOT is_hdr
         """
     )
-    repeated = con.execute(
-        f"SELECT count(*) FROM lines WHERE lineno >= {data_from} AND trim(line) = {sql_literal((header_text or '').strip())}"
-    ).fetchone()[0] if header_text else 0
-    if repeated:
-        ctx.note(f"{repeated} repeated header line(s) skipped (not data rows)")
+    con.execute("DROP TABLE lines")
     last_line = con.execute("SELECT max(lineno) FROM rows").fetchone()[0]
+    offset_re = "(Z|[+-][0-9]{2}:?[0-9]{2})$"
+    num_cols, flag_cols = [], []
+    for target in ("power_w", "util_pct", "mem_used_mib"):
+        m = f"{target}_m"
+        unit_ok = f"({m}.u IN ('', '{UNITS[target]}'))"
+        num = f"TRY_CAST(nullif({m}.n, '') AS DOUBLE)"
+        na = f"(coalesce({target}_txt, '') = '' OR {target}_txt[1] = '[' OR upper({target}_txt) = 'N/A')"
+        # '69.32 W' -> n '69.32', u 'W' (nvidia-smi separates value and unit by one space)
+        num_cols.append(
+            f"{{'n': split_part({target}_txt, ' ', 1), "
+            f"'u': trim(substr({target}_txt, length(split_part({target}_txt, ' ', 1)) + 1))}} AS {m}"
+        )
+        flag_cols.append(
+            f"CASE WHEN {unit_ok} THEN {num} END AS {target}, {target}_txt, "
+            f"({target}_txt IS NOT NULL AND NOT {na} AND ({num} IS NULL OR NOT {unit_ok})) AS {target}_bad, "
+            f"({target}_txt IS NOT NULL AND {na}) AS {target}_na, "
+            f"({target}_txt IS NOT NULL AND {num} IS NOT NULL AND NOT {unit_ok}) AS {target}_wrong_unit"
+        )
     con.execute(
         f"""
         CREATE TEMP TABLE parsed AS
-        SELECT lineno, seg, nf, {ts_txt} AS ts_txt, {ts_expr} AS ts,
-               {", ".join(measures)},
-               {f("gpu")} AS gpu_txt, TRY_CAST({f("gpu")} AS INTEGER) AS gpu_explicit,
-               {f("gpu_uuid")} AS gpu_uuid, {f("gpu_model")} AS gpu_model,
+        WITH a AS (
+            SELECT lineno, seg, nf, {f("ts")} AS ts_txt, {f("power_w")} AS power_w_txt,
+                   {f("util_pct")} AS util_pct_txt, {f("mem_used_mib")} AS mem_used_mib_txt,
+                   {f("gpu")} AS gpu_txt, {f("gpu_uuid")} AS gpu_uuid, {f("gpu_model")} AS gpu_model
+            FROM rows
+        ),
+        b AS (
+            SELECT *, {", ".join(num_cols)},
+                   CASE WHEN regexp_matches(ts_txt, '{offset_re}')
+                        THEN TRY_CAST(replace(ts_txt, '/', '-') AS TIMESTAMPTZ)
+                        ELSE timezone({sql_literal(tz)}, coalesce(
+                            try_strptime(ts_txt, ['%Y/%m/%d %H:%M:%S.%f', '%Y/%m/%d %H:%M:%S']),
+                            TRY_CAST(ts_txt AS TIMESTAMP))) END AS ts
+            FROM a
+        )
+        SELECT lineno, seg, nf, ts_txt, ts, {", ".join(flag_cols)},
+               gpu_txt, TRY_CAST(gpu_txt AS INTEGER) AS gpu_explicit, gpu_uuid, gpu_model,
                (lineno = {last_line or -1} AND {str(not newline_end).lower()}) AS is_last_cut
-        FROM rows
+        FROM b
         """
     )
+    con.execute("DROP TABLE rows")
     rec.rows_in = con.execute("SELECT count(*) FROM parsed").fetchone()[0]
     if rec.rows_in == 0:
         rec.notes.append("no data rows; nothing written")
@@ -346,12 +350,13 @@ def _assign_implicit(ctx: FileContext, con, opts: dict[str, Any]) -> None:
 
     nvidia-smi writes one row per GPU per sample, always in index order, so within a run (a
     segment between header lines) row k is GPU k mod N. N comes from option `gpus` or from the
-    timing: the smallest N for which t[i+N] - t[i] is regular (within 25 % of its median for at
-    least 80 % of the rows), i.e. every GPU is sampled once per period. Rows sharing one
-    timestamp therefore form one sample. The assignment is then checked: a sample that starts
-    less than half a period after the previous one while containing a gap of half a period or
-    more means a row went missing earlier, so the GPU order is ambiguous and those samples are
-    flagged, never guessed.
+    timing: gaps between rows are a few ms inside a sample and about one period P between
+    samples, so N = rows / samples (rows sharing one timestamp form one sample), confirmed by
+    t[i+N] - t[i] being within 25 % of P for at least 90 % of the rows. The assignment is then
+    checked: a sample that starts or ends less than P/2 from its neighbour shares a sampling
+    period with it, which means a row went missing (or one too many was written), so the GPU
+    order is ambiguous from there on; those samples are flagged, never guessed. (A long gap
+    inside a sample with normal gaps around it is a stalled query, which happens, and is kept.)
     """
     con.execute(
         """
@@ -385,23 +390,24 @@ def _assign_implicit(ctx: FileContext, con, opts: dict[str, Any]) -> None:
     if n_gpus is None:
         # gaps between consecutive rows are a few ms inside a sample and about one period between
         # samples; the 97th percentile of the gaps is a period (N <= 16 -> >= 6 % of gaps are
-        # "between" gaps), half of it separates the two, and N = 1 / share of "between" gaps.
-        p_hat, share, n_gaps = con.execute(
+        # "between" gaps), half of it separates the two, and N = rows / samples.
+        p_hat, n_rows, n_samples, n_gaps = con.execute(
             f"""
             WITH g AS (SELECT seg, pos, t FROM seq WHERE t IS NOT NULL AND pos < {INFER_ROWS}),
             gaps AS (SELECT t - lag(t) OVER (PARTITION BY seg ORDER BY pos) AS gap FROM g),
             p AS (SELECT quantile_cont(gap, 0.97) AS p FROM gaps WHERE gap IS NOT NULL)
-            SELECT any_value(p.p), avg(CASE WHEN gap > p.p / 2 THEN 1.0 ELSE 0.0 END), count(*)
-            FROM gaps CROSS JOIN p WHERE gap IS NOT NULL
+            SELECT any_value(p.p), count(*),
+                   count(*) FILTER (WHERE gap IS NULL OR gap > p.p / 2), count(gap)
+            FROM gaps CROSS JOIN p
             """
         ).fetchone()
         msg = None
         if not n_gaps:
             n_gpus = 1
-        elif not p_hat or not share:
+        elif not p_hat:
             msg = "all rows have the same timestamp"
         else:
-            ratio = 1.0 / float(share)
+            ratio = n_rows / n_samples  # rows per sample
             guess = max(1, round(ratio))
             con.execute(f"CREATE OR REPLACE TEMP TABLE cand AS SELECT {guess} AS n")
             stat = con.execute(lag_sql.format(lim=INFER_ROWS)).fetchone()
@@ -439,14 +445,16 @@ def _assign_implicit(ctx: FileContext, con, opts: dict[str, Any]) -> None:
                    FROM seq),
         s AS (SELECT seg, sample, min(t) AS t0, max(t) AS t1, max(inner_gap) AS max_inner, min(lineno) AS first_line
               FROM r GROUP BY seg, sample)
-        SELECT *, t0 - lag(t1) OVER (PARTITION BY seg ORDER BY sample) AS lead_gap FROM s
+        SELECT *, t0 - lag(t1) OVER (PARTITION BY seg ORDER BY sample) AS lead_gap,
+               lead(t0) OVER (PARTITION BY seg ORDER BY sample) - t1 AS trail_gap
+        FROM s
         """
     )
     con.execute(
         f"""
         CREATE TEMP TABLE assigned AS
         SELECT flags.*, seq.pos % {n_gpus} AS gpu,
-               CASE WHEN s.lead_gap < {p / 2} AND s.max_inner >= {p / 2}
+               CASE WHEN s.lead_gap < {p / 2} OR s.trail_gap < {p / 2}
                     THEN 'GPU order ambiguous: the sample starting at line ' || s.first_line
                          || ' straddles two sampling periods (a row is missing earlier in this run of '
                          || '{n_gpus} GPUs per sample); pass --option gpus=N or add index to --query-gpu'

@@ -8,6 +8,7 @@ sits in (window over the lines), then one pivot per GPU block.
 from __future__ import annotations
 
 from .common import (
+    GPU_SAMPLE_COLUMNS,
     SQL_FMT_UTC,
     FileContext,
     ImportedFile,
@@ -18,6 +19,7 @@ from .common import (
     tz_name,
 )
 
+OUT_COLUMNS = GPU_SAMPLE_COLUMNS
 KIND = "nvidia-smi-q"
 
 _KV = r"^(\s*)(\S.*?)\s*:(?:\s(.*))?$"
@@ -35,7 +37,7 @@ def _num(v: str, unit: str) -> str:
 def run(ctx: FileContext) -> ImportedFile:
     rec = ctx.record
     tz = tz_name(ctx.options)
-    host = str(ctx.options.get("host") or ctx.path.stem)
+    host = ctx.default_host()
     con = connect()
     load_lines(con, ctx.path)
     con.execute(
