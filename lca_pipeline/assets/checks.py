@@ -75,6 +75,12 @@ CHECKS = [
         blocking=False,
     ),
     sql_check(
+        "marts.asset_embodied",
+        "checks/embodied_conservation",
+        "Embodied conservation per asset: pre-period + allocated + unallocated + remaining = total, to 1e-9.",
+        blocking=False,
+    ),
+    sql_check(
         "staging.gpu_samples",
         "checks/gpu_samples_units",
         "Staged GPU power in W within the physical bound; counter in kWh non-negative.",

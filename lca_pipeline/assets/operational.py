@@ -20,6 +20,12 @@ _MART_LINEAGE = {
     "market_basis": [(_IMPACT, "market_basis")],
 }
 
+_EMBODIED_LINEAGE = {
+    "embodied_co2e_kg": [("intermediate.embodied_daily", "co2e_kg")],
+    "embodied_water_l": [("intermediate.embodied_daily", "water_l")],
+    "embodied_adp_kgsbeq": [("intermediate.embodied_daily", "adp_kgsbeq")],
+}
+
 MODELS = [
     Model(
         "intermediate.telemetry_energy_hourly",
@@ -118,16 +124,16 @@ MODELS = [
     Model(
         "marts.stage_impacts",
         "marts/stage_impacts",
-        (_IMPACT, "staging.jobs"),
-        "Energy, carbon, water, job counts and waste per model, life-cycle stage and UTC date.",
-        lineage=_MART_LINEAGE,
+        (_IMPACT, "staging.jobs", "intermediate.embodied_daily"),
+        "Energy, carbon, water, embodied impact, job counts and waste per model, life-cycle stage and UTC date.",
+        lineage={**_MART_LINEAGE, **_EMBODIED_LINEAGE},
     ),
     Model(
         "marts.job_impacts",
         "marts/job_impacts",
-        (_IMPACT, "staging.jobs", "intermediate.job_tiers"),
-        "Energy, carbon and water per job, with its data-quality tier.",
-        lineage={**_MART_LINEAGE, "tier": [("intermediate.job_tiers", "tier")]},
+        (_IMPACT, "staging.jobs", "intermediate.job_tiers", "intermediate.embodied_daily"),
+        "Energy, carbon, water and embodied impact per job, with its data-quality tier.",
+        lineage={**_MART_LINEAGE, **_EMBODIED_LINEAGE, "tier": [("intermediate.job_tiers", "tier")]},
     ),
     Model(
         "marts.fleet_daily",

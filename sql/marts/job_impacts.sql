@@ -1,5 +1,6 @@
 -- One row per job: its tier, GPU-hours, energy by component, facility energy, carbon (location
 -- and market), water, and the figures it reported itself (kept for comparison, never used).
+-- Embodied impact comes from intermediate.embodied_daily.
 -- A job whose energy cannot be known (tier 'unknown') has NULL measures and says why in gap.
 WITH impacts AS (
     SELECT
@@ -23,6 +24,17 @@ WITH impacts AS (
         string_agg(DISTINCT grid_kind, ',' ORDER BY grid_kind) AS grid_kind,
         string_agg(DISTINCT market_basis, '; ' ORDER BY market_basis) AS market_basis
     FROM intermediate.impacts_hourly
+    WHERE row_kind = 'job'
+    GROUP BY job_id
+),
+embodied AS (
+    SELECT
+        job_id,
+        sum(co2e_kg) AS embodied_co2e_kg,
+        sum(water_l) AS embodied_water_l,
+        sum(adp_kgsbeq) AS embodied_adp_kgsbeq,
+        bool_or(asset_id IS NULL) AS embodied_from_device_default
+    FROM intermediate.embodied_daily
     WHERE row_kind = 'job'
     GROUP BY job_id
 )
@@ -56,6 +68,10 @@ SELECT
     CASE WHEN t.tier <> 'unknown' THEN coalesce(i.co2e_market_kg, 0) END AS co2e_market_kg,
     i.water_onsite_l,
     i.water_offsite_l,
+    e.embodied_co2e_kg,
+    e.embodied_water_l,
+    e.embodied_adp_kgsbeq,
+    coalesce(e.embodied_from_device_default, false) AS embodied_from_device_default,
     coalesce(i.energy_measured_sample_kwh, 0) AS energy_measured_sample_kwh,
     coalesce(i.energy_measured_job_kwh, 0) AS energy_measured_job_kwh,
     coalesce(i.energy_estimated_kwh, 0) AS energy_estimated_kwh,
@@ -68,4 +84,5 @@ SELECT
 FROM staging.jobs AS j
 LEFT JOIN intermediate.job_tiers AS t USING (job_id)
 LEFT JOIN impacts AS i USING (job_id)
+LEFT JOIN embodied AS e USING (job_id)
 ORDER BY j.job_id

@@ -2,7 +2,9 @@
 -- shared_infra = 'separate', shared infrastructure (stage 'shared_infra') have model NULL and one
 -- row per (site, date); job rows have site NULL. Failed, cancelled and preempted runs stay in
 -- their stage and are also summed in the wasted_* columns. Job counts are by the job's end date.
-WITH rows AS (
+-- Embodied impact (intermediate.embodied_daily) joins the same keys; its unallocated part sits on
+-- the 'unallocated' rows.
+WITH operational AS (
     SELECT
         i.*,
         CAST(i.hour_start AS DATE) AS date,
@@ -12,6 +14,24 @@ WITH rows AS (
         coalesce(j.state IN ('FAILED', 'CANCELLED', 'PREEMPTED'), false) AS wasted
     FROM intermediate.impacts_hourly AS i
     LEFT JOIN staging.jobs AS j USING (job_id)
+),
+embodied AS (
+    SELECT
+        e.day AS date,
+        CASE WHEN e.row_kind = 'job' THEN j.model END AS model,
+        CASE WHEN e.row_kind = 'job' THEN j.stage ELSE e.row_kind END AS stage,
+        CASE WHEN e.row_kind = 'job' THEN NULL ELSE e.site END AS site_key,
+        coalesce(j.state IN ('FAILED', 'CANCELLED', 'PREEMPTED'), false) AS wasted,
+        e.co2e_kg AS embodied_co2e_kg,
+        e.water_l AS embodied_water_l,
+        e.adp_kgsbeq AS embodied_adp_kgsbeq
+    FROM intermediate.embodied_daily AS e
+    LEFT JOIN staging.jobs AS j USING (job_id)
+),
+rows AS (
+    SELECT * FROM operational
+    UNION ALL BY NAME
+    SELECT * FROM embodied
 ),
 agg AS (
     SELECT
@@ -30,6 +50,10 @@ agg AS (
         sum(co2e_market_kg) AS co2e_market_kg,
         sum(water_onsite_l) AS water_onsite_l,
         sum(water_offsite_l) AS water_offsite_l,
+        sum(embodied_co2e_kg) AS embodied_co2e_kg,
+        sum(embodied_water_l) AS embodied_water_l,
+        sum(embodied_adp_kgsbeq) AS embodied_adp_kgsbeq,
+        coalesce(sum(embodied_co2e_kg) FILTER (WHERE wasted), 0) AS wasted_embodied_co2e_kg,
         coalesce(sum(energy_it_kwh) FILTER (WHERE tier = 'measured_sample'), 0) AS energy_measured_sample_kwh,
         coalesce(sum(energy_it_kwh) FILTER (WHERE tier = 'measured_job'), 0) AS energy_measured_job_kwh,
         coalesce(sum(energy_it_kwh) FILTER (WHERE tier = 'estimated'), 0) AS energy_estimated_kwh,
@@ -75,6 +99,9 @@ SELECT
     coalesce(a.co2e_market_kg, 0) AS co2e_market_kg,
     a.water_onsite_l,
     a.water_offsite_l,
+    coalesce(a.embodied_co2e_kg, 0) AS embodied_co2e_kg,
+    a.embodied_water_l,
+    a.embodied_adp_kgsbeq,
     coalesce(c.jobs_completed, 0) AS jobs_completed,
     coalesce(c.jobs_failed, 0) AS jobs_failed,
     coalesce(c.jobs_cancelled, 0) AS jobs_cancelled,
@@ -86,6 +113,7 @@ SELECT
     coalesce(a.wasted_energy_facility_kwh, 0) AS wasted_energy_facility_kwh,
     coalesce(a.wasted_co2e_location_kg, 0) AS wasted_co2e_location_kg,
     coalesce(a.wasted_co2e_market_kg, 0) AS wasted_co2e_market_kg,
+    coalesce(a.wasted_embodied_co2e_kg, 0) AS wasted_embodied_co2e_kg,
     coalesce(a.energy_measured_sample_kwh, 0) AS energy_measured_sample_kwh,
     coalesce(a.energy_measured_job_kwh, 0) AS energy_measured_job_kwh,
     coalesce(a.energy_estimated_kwh, 0) AS energy_estimated_kwh,
