@@ -34,6 +34,7 @@ class Settings:
     hours_per_year: float = 8760.0
     # [lifecycle]
     idle_allocation: str = "none"
+    upfront_stages: tuple[str, ...] = ("experimentation", "training", "post_training")
     # [grid]
     grid_basis: str = "lifecycle"
     grid_kind: str = "average"
@@ -63,6 +64,7 @@ class Settings:
             "expected_utilisation": float(self.expected_utilisation),
             "hours_per_year": float(self.hours_per_year),
             "idle_allocation": self.idle_allocation,
+            "upfront_stages": list(self.upfront_stages),
             "grid_basis": self.grid_basis,
             "grid_kind": self.grid_kind,
             "grid_interpolate_max_h": int(self.grid_interpolate_max_h),
@@ -85,7 +87,7 @@ _KNOWN = {
     "telemetry": {"max_gap_s", "max_gpu_power_w", "max_node_power_w"},
     "allocation": {"shared_infra"},
     "embodied": {"policy", "expected_utilisation", "hours_per_year"},
-    "lifecycle": {"idle_allocation"},
+    "lifecycle": {"idle_allocation", "upfront_stages"},
     "grid": {"basis", "kind", "interpolate_max_h"},
     "estimate": {"default_utilisation"},
     "stages": {"map"},
@@ -135,6 +137,12 @@ def load_settings(path: Path | None) -> Settings:
             raise SettingsError(
                 f"{path}: [stages] map maps {label!r} to {target!r}, which is not a stage; use one of {STAGES}"
             )
+    upfront = raw.get("lifecycle", {}).get("upfront_stages", ["experimentation", "training", "post_training"])
+    if not isinstance(upfront, list) or not upfront or any(s not in STAGES or s == "inference" for s in upfront):
+        raise SettingsError(
+            f"{path}: [lifecycle] upfront_stages = {upfront!r}; give a list of stages other than inference, "
+            f"from {STAGES}"
+        )
     default_util = raw.get("estimate", {}).get("default_utilisation")
     return Settings(
         max_gap_s=num("telemetry", "max_gap_s", 300.0, 0.001, 86400.0),
@@ -145,6 +153,7 @@ def load_settings(path: Path | None) -> Settings:
         expected_utilisation=num("embodied", "expected_utilisation", 0.85, 0.01, 1.0),
         hours_per_year=num("embodied", "hours_per_year", 8760.0, 8760.0, 8784.0),
         idle_allocation=raw.get("lifecycle", {}).get("idle_allocation", "none"),
+        upfront_stages=tuple(upfront),
         grid_basis=raw.get("grid", {}).get("basis", "lifecycle"),
         grid_kind=raw.get("grid", {}).get("kind", "average"),
         grid_interpolate_max_h=int(num("grid", "interpolate_max_h", 3, 0, 168)),

@@ -8,10 +8,11 @@ from ..partitions import DAILY
 from .checks import CHECKS
 from .embodied import EMBODIED_ASSETS
 from .factors import FACTOR_ASSETS
+from .lifecycle import LIFECYCLE_ASSETS
 from .operational import OPERATIONAL_ASSETS
 from .staging import STAGING_ASSETS
 
-ASSETS: list[dg.AssetsDefinition] = [*STAGING_ASSETS, *FACTOR_ASSETS, *OPERATIONAL_ASSETS, *EMBODIED_ASSETS]
+ASSETS: list[dg.AssetsDefinition] = [*STAGING_ASSETS, *FACTOR_ASSETS, *OPERATIONAL_ASSETS, *EMBODIED_ASSETS, *LIFECYCLE_ASSETS]
 
 refresh_job = dg.define_asset_job(
     "lca_refresh",

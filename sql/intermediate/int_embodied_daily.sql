@@ -8,7 +8,8 @@
 -- expected_utilisation when use beat the expectation). Asset-hours used: a GPU record counts the
 -- allocations on that GPU; a record on a host counts the host's GPU-hours / its GPU count; a
 -- site-wide record counts the site's GPU-hours / the site's GPU count. Jobs with no allocations
--- take a per-device default (data/factors/embodied_device_defaults.csv) x devices x hours.
+-- take a per-device default (data/factors/embodied_device_defaults.csv) x devices x hours
+-- (under measured, at the calendar rate: such a job has no asset period to share).
 WITH period AS (
     SELECT min(CAST(hour_start AS DATE)) AS d0, max(CAST(hour_start AS DATE)) AS d1
     FROM intermediate.energy_ledger_hourly
@@ -77,11 +78,9 @@ use_scaled AS (
 job_share AS (
     SELECT
         ad.asset_id, ad.site, ad.day, u.job_id, u.use_h,
-        CASE $embodied_policy
-            WHEN 'calendar' THEN u.use_h / ad.life_hours
-            WHEN 'expected_utilisation' THEN u.use_h / (ad.life_hours * $expected_utilisation)
-            WHEN 'measured' THEN (ad.service_h / ad.life_hours) * u.use_h / least(u.day_use_h, ad.service_h)
-        END AS fraction,
+        u.use_h / ad.life_hours AS f_calendar,
+        u.use_h / (ad.life_hours * $expected_utilisation) AS f_expected,
+        (ad.service_h / ad.life_hours) * u.use_h / least(u.day_use_h, ad.service_h) AS f_measured,
         ad.total_co2e_kg, ad.total_water_l, ad.total_adp_kgsbeq
     FROM asset_days AS ad
     JOIN use_scaled AS u USING (asset_id, day)
@@ -89,10 +88,23 @@ job_share AS (
 job_rows AS (
     SELECT
         asset_id, site, day, job_id, 'job' AS row_kind, use_h,
-        total_co2e_kg * fraction AS co2e_kg,
-        total_water_l * fraction AS water_l,
-        total_adp_kgsbeq * fraction AS adp_kgsbeq
-    FROM job_share
+        total_co2e_kg * f AS co2e_kg,
+        total_water_l * f AS water_l,
+        total_adp_kgsbeq * f AS adp_kgsbeq,
+        -- every policy's figure, so marts.sensitivity can compare them without another run
+        total_co2e_kg * f_calendar AS co2e_calendar_kg,
+        total_co2e_kg * f_expected AS co2e_expected_utilisation_kg,
+        total_co2e_kg * f_measured AS co2e_measured_kg
+    FROM (
+        SELECT
+            *,
+            CASE $embodied_policy
+                WHEN 'calendar' THEN f_calendar
+                WHEN 'expected_utilisation' THEN f_expected
+                WHEN 'measured' THEN f_measured
+            END AS f
+        FROM job_share
+    )
 ),
 unallocated_rows AS (
     SELECT
@@ -100,7 +112,11 @@ unallocated_rows AS (
         ad.service_h - coalesce(sum(j.use_h), 0) AS use_h,
         ad.total_co2e_kg * ad.service_h / ad.life_hours - coalesce(sum(j.co2e_kg), 0) AS co2e_kg,
         ad.total_water_l * ad.service_h / ad.life_hours - coalesce(sum(j.water_l), 0) AS water_l,
-        ad.total_adp_kgsbeq * ad.service_h / ad.life_hours - coalesce(sum(j.adp_kgsbeq), 0) AS adp_kgsbeq
+        ad.total_adp_kgsbeq * ad.service_h / ad.life_hours - coalesce(sum(j.adp_kgsbeq), 0) AS adp_kgsbeq,
+        ad.total_co2e_kg * ad.service_h / ad.life_hours - coalesce(sum(j.co2e_calendar_kg), 0) AS co2e_calendar_kg,
+        ad.total_co2e_kg * ad.service_h / ad.life_hours - coalesce(sum(j.co2e_expected_utilisation_kg), 0)
+            AS co2e_expected_utilisation_kg,
+        ad.total_co2e_kg * ad.service_h / ad.life_hours - coalesce(sum(j.co2e_measured_kg), 0) AS co2e_measured_kg
     FROM asset_days AS ad
     LEFT JOIN job_rows AS j USING (asset_id, day)
     GROUP BY ad.asset_id, ad.site, ad.day, ad.service_h, ad.life_hours, ad.total_co2e_kg, ad.total_water_l, ad.total_adp_kgsbeq
@@ -116,15 +132,20 @@ device_jobs AS (
     WHERE t.alloc_s IS NULL
     GROUP BY l.job_id, l.site, CAST(l.hour_start AS DATE)
 )
-SELECT asset_id, site, day, job_id, row_kind, use_h, co2e_kg, water_l, adp_kgsbeq FROM job_rows
-UNION ALL
-SELECT asset_id, site, day, job_id, row_kind, use_h, co2e_kg, water_l, adp_kgsbeq FROM unallocated_rows
-UNION ALL
+SELECT * FROM job_rows
+UNION ALL BY NAME
+SELECT * FROM unallocated_rows
+UNION ALL BY NAME
 SELECT
     NULL AS asset_id, site, day, job_id, 'job' AS row_kind, device_h AS use_h,
     gwp_kgco2e_per_device * device_h / (lifetime_years * $hours_per_year)
         / CASE WHEN $embodied_policy = 'expected_utilisation' THEN $expected_utilisation ELSE 1.0 END AS co2e_kg,
     NULL AS water_l,
-    NULL AS adp_kgsbeq
+    NULL AS adp_kgsbeq,
+    -- no asset and no period: measured falls back to the calendar rate
+    gwp_kgco2e_per_device * device_h / (lifetime_years * $hours_per_year) AS co2e_calendar_kg,
+    gwp_kgco2e_per_device * device_h / (lifetime_years * $hours_per_year * $expected_utilisation)
+        AS co2e_expected_utilisation_kg,
+    gwp_kgco2e_per_device * device_h / (lifetime_years * $hours_per_year) AS co2e_measured_kg
 FROM device_jobs
 ORDER BY day, site, asset_id NULLS LAST, row_kind, job_id
