@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-from .assets.raw import RAW_SPECS
+from .assets.raw import raw_inputs
 from .resources import LcaResource, make_duckdb
 
 
@@ -16,7 +16,7 @@ def build_definitions(data_dir: str, database: str, config_file: str | None = No
     from .assets import ASSETS, CHECKS, JOBS, SCHEDULES
 
     return dg.Definitions(
-        assets=[*RAW_SPECS, *ASSETS],
+        assets=[raw_inputs, *ASSETS],
         asset_checks=CHECKS,
         jobs=JOBS,
         schedules=SCHEDULES,

@@ -52,6 +52,7 @@ class StageResult:
     rows_staged: int
     rows_quarantined: int
     reasons: dict[str, int]
+    content_hash: str = ""
 
 
 def discover(data_dirs: list[Path], name: str) -> list[Path]:
@@ -238,7 +239,8 @@ def stage_input(
         ).fetchall()
     )
     conn.execute("DROP TABLE IF EXISTS _stg")
-    return StageResult(input_name, len(files), int(staged), int(quarantined), reasons)
+    content = hashlib.sha256("".join(f"{f.path}\0{identities[f.path][0]}\n" for f in files).encode())
+    return StageResult(input_name, len(files), int(staged), int(quarantined), reasons, content.hexdigest()[:16])
 
 
 def _ensure_table(conn: duckdb.DuckDBPyConnection, table: str) -> None:

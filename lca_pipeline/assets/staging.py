@@ -39,6 +39,8 @@ def _staging_asset(spec: InputSpec) -> dg.AssetsDefinition:
             md = table_metadata(conn, table)
         report(table, result.rows_staged, started, f"({result.rows_quarantined} quarantined)")
         return dg.MaterializeResult(
+            # The files' sha256s version the table: a changed file makes everything below it stale.
+            data_version=dg.DataVersion(result.content_hash),
             metadata={
                 **md,
                 "files": result.files,

@@ -110,6 +110,8 @@ def import_source(kind: str, path: Path, data_dir: Path, options: dict | None = 
         ctx = FileContext(
             path=f, origin=str(f), data_dir=data_dir, kind=kind, options=opts, out_stem=out_stem, record=record
         )
+        for input_name in importer.columns:  # a re-import replaces everything a previous one wrote
+            ctx.output_path(input_name).unlink(missing_ok=True)
         importer.run(ctx)
         if not record.balanced:  # an importer bug, never a data quirk
             raise AssertionError(

@@ -32,7 +32,7 @@ from .common import (
 KIND = "codecarbon"
 
 OUT_COLUMNS = (
-    "job_id", "model", "stage", "state", "start", "end", "project", "energy_kwh",
+    "job_id", "model", "stage", "state", "start", "end", "project", "site", "energy_kwh",
     "cpu_energy_kwh", "gpu_energy_kwh", "ram_energy_kwh", "codecarbon_emissions_kg",
     "codecarbon_version", "country_iso_code", "gpu_model", "gpu_count", "cpu_model", "duration_s", "tier",
     "origin_file", "origin_line", "import_error",
@@ -72,7 +72,7 @@ def _is_header(row: list[str]) -> bool:
 
 
 def _concatenated(model: str | None) -> bool:
-    """CodeCarbon joins heterogeneous GPUs without a separator: '1 x RTX 40601 x RTX 3080 Ti'."""
+    """CodeCarbon joins heterogeneous GPUs without a separator: '1 x GPU A1 x GPU B' (the A's model number runs into B's count)."""
     return bool(model) and model.count(" x ") > 1
 
 
@@ -88,6 +88,7 @@ def run(ctx: FileContext) -> ImportedFile:
     rec = ctx.record
     tz = tz_name(ctx.options)
     rules = compile_rules(ctx.options.get("rules"), RULE_FIELDS, "project_name", "codecarbon")
+    site = str(ctx.options["site"]) if ctx.options.get("site") else None
     raw = ctx.path.read_bytes()
     nuls = raw.count(b"\x00")
     if nuls:
@@ -183,7 +184,7 @@ def run(ctx: FileContext) -> ImportedFile:
         flagged += error is not None
         out_rows.append(
             (
-                job_id, model, stage, "COMPLETED", fmt_utc(start), fmt_utc(ts), project, energy,
+                job_id, model, stage, "COMPLETED", fmt_utc(start), fmt_utc(ts), project, site, energy,
                 _float(f.get("cpu_energy")), _float(f.get("gpu_energy")), _float(f.get("ram_energy")),
                 _float(f.get("emissions")), version, f.get("country_iso_code") or None, gpu_model,
                 _int_text(f.get("gpu_count")), f.get("cpu_model") or None, duration, "measured_job",

@@ -133,11 +133,15 @@ def effective_options(options: dict | None, kind: str) -> dict[str, Any]:
     after other kinds are left out.
     """
     opts = normalize_options(options)
-    merged: dict[str, Any] = {k: v for k, v in opts.items() if k not in SECTION_NAMES}
-    for section in ("import", "importers", kind, kind.replace("-", "_")):
-        body = opts.get(section)
-        if isinstance(body, dict):
-            merged.update(body)
+    kind_names = (kind, kind.replace("-", "_"))
+    tables = [opts] + [opts[s] for s in ("import", "importers") if isinstance(opts.get(s), dict)]
+    merged: dict[str, Any] = {}
+    for table in tables:  # generic keys: top level, then [import] / [importers]
+        merged.update({k: v for k, v in table.items() if k not in SECTION_NAMES})
+    for table in tables:  # then [<kind>], [import.<kind>], [importers.<kind>]
+        for name in kind_names:
+            if isinstance(table.get(name), dict):
+                merged.update(table[name])
     return merged
 
 

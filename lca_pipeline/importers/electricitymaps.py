@@ -48,6 +48,7 @@ def run(ctx: FileContext) -> ImportedFile:
     first = con.execute("SELECT lineno, line FROM lines WHERE trim(line) <> '' ORDER BY lineno LIMIT 1").fetchone()
     if first is None:
         rec.notes.append("empty file; nothing written")
+        con.close()
         return rec
     header_no, header_line = first
     names = [n.strip().lstrip("\ufeff") for n in next(csv.reader([header_line]))]
@@ -87,6 +88,7 @@ def run(ctx: FileContext) -> ImportedFile:
     rec.rows_in = con.execute("SELECT count(*) FROM rows").fetchone()[0]
     if rec.rows_in == 0:
         rec.notes.append("no data rows; nothing written")
+        con.close()
         return rec
 
     def f(i: int | None) -> str:

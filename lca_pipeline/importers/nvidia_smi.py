@@ -1,7 +1,7 @@
 """`nvidia-smi --query-gpu=... --format=csv[,nounits]` logs -> gpu_samples.
 
-Everything row-wise runs in DuckDB SQL over the file's lines (regexp parsing, window functions
-for the implicit GPU order); Python only looks at the header line and at aggregates.
+Everything row-wise runs in DuckDB SQL over the file's lines (string splitting and casts, window
+functions for the implicit GPU order); Python only looks at the header line and at aggregates.
 """
 
 from __future__ import annotations
@@ -39,13 +39,11 @@ FIELD_MAP: dict[str, str] = {
     "gpu_name": "gpu_model",
 }
 UNITS = {"power_w": "W", "util_pct": "%", "mem_used_mib": "MiB"}
-LABEL = {"power_w": "power.draw", "util_pct": "utilization.gpu", "mem_used_mib": "memory.used"}
 
 OUT_COLUMNS = GPU_SAMPLE_COLUMNS
 
 MAX_GPUS_INFERRED = 16
 INFER_ROWS = 20000
-
 
 
 def parse_header(line: str) -> list[tuple[str, str | None]]:
@@ -82,6 +80,7 @@ def run(ctx: FileContext) -> ImportedFile:
     ).fetchone()
     if first is None:
         rec.notes.append("file has no lines; nothing written")
+        con.close()
         return rec
     header_line_no, header_text = first
     header = parse_header(header_text)
@@ -159,7 +158,7 @@ def run(ctx: FileContext) -> ImportedFile:
         unit_ok = f"({m}.u IN ('', '{UNITS[target]}'))"
         num = f"TRY_CAST(nullif({m}.n, '') AS DOUBLE)"
         na = f"(coalesce({target}_txt, '') = '' OR {target}_txt[1] = '[' OR upper({target}_txt) = 'N/A')"
-        # '69.32 W' -> n '69.32', u 'W' (nvidia-smi separates value and unit by one space)
+        # '250.5 W' -> n '250.5', u 'W' (nvidia-smi separates value and unit by one space)
         num_cols.append(
             f"{{'n': split_part({target}_txt, ' ', 1), "
             f"'u': trim(substr({target}_txt, length(split_part({target}_txt, ' ', 1)) + 1))}} AS {m}"
@@ -198,6 +197,7 @@ def run(ctx: FileContext) -> ImportedFile:
     rec.rows_in = con.execute("SELECT count(*) FROM parsed").fetchone()[0]
     if rec.rows_in == 0:
         rec.notes.append("no data rows; nothing written")
+        con.close()
         return rec
 
     # ---- is the header describing these values at all? (file-level, never guessed around)

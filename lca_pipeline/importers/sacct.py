@@ -29,7 +29,7 @@ from .common import (
 KIND = "sacct"
 
 JOB_COLUMNS = (
-    "job_id", "model", "stage", "state", "start", "end", "project", "user", "energy_kwh",
+    "job_id", "model", "stage", "state", "start", "end", "project", "user", "site", "energy_kwh",
     "partition", "job_name", "state_raw", "gpus", "nodelist", "origin_file", "origin_line", "import_error",
 )
 ALLOC_COLUMNS = ("job_id", "host", "gpu", "start", "end", "origin_file", "origin_line", "import_error")
@@ -285,6 +285,7 @@ def run(ctx: FileContext) -> ImportedFile:
     opts = ctx.options
     tz = tz_name(opts)
     rules = compile_rules(opts.get("rules"), RULE_FIELDS, "JobName", "sacct")
+    site = str(opts["site"]) if opts.get("site") else None
     now = None
     if opts.get("now") is not None:
         now_raw = opts["now"]
@@ -453,7 +454,7 @@ def run(ctx: FileContext) -> ImportedFile:
         job_rows.append(
             (
                 job_id, model, stage, state, fmt_utc(start), fmt_utc(end), get(vals, "Account"),
-                get(vals, "User"), energy_kwh, get(vals, "Partition"), job_name, state_raw,
+                get(vals, "User"), site, energy_kwh, get(vals, "Partition"), job_name, state_raw,
                 n_gpus if tres else None, nodelist, ctx.origin, job["line"], error,
             )
         )

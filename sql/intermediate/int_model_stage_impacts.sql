@@ -18,7 +18,7 @@ op AS (
         sum(i.co2e_market_kg) AS co2e_market_kg,
         coalesce(sum(i.water_onsite_l), 0) + coalesce(sum(i.water_offsite_l), 0) AS water_l,
         sum(i.energy_facility_kwh * coalesce(a.g, i.location_gco2e_per_kwh)) / 1000.0 AS co2e_location_alt_basis_kg,
-        string_agg(DISTINCT a.basis, ',') AS alt_basis
+        string_agg(DISTINCT a.basis, ',' ORDER BY a.basis) AS alt_basis
     FROM intermediate.impacts_hourly AS i
     LEFT JOIN staging.jobs AS j USING (job_id)
     LEFT JOIN alt AS a

@@ -5,6 +5,8 @@
 -- longer than max_gap_s are not bridged: their time counts as missing coverage. An interval that
 -- crosses an hour boundary is split in proportion to time. Rows are keyed by the UTC day of the
 -- interval's end (partition_day), so re-running a day replaces exactly its own intervals.
+-- Sums are taken in whole microjoules and microseconds (integers) so that the result does not
+-- depend on the order in which parallel threads add them up: reruns are byte-identical.
 WITH samples AS (
     SELECT host, 'gpu' AS component, gpu, ts, power_w, energy_counter_kwh, util_pct
     FROM staging.gpu_samples
@@ -82,12 +84,12 @@ SELECT
     gpu,
     hour_start,
     CAST(t1 AS DATE) AS partition_day,
-    sum(energy_kwh * overlap_s / dt_s) AS energy_kwh,
-    sum(overlap_s) AS covered_s,
+    CAST(sum(CAST(round(energy_kwh * overlap_s / dt_s * 3.6e12) AS HUGEINT)) AS DOUBLE) / 3.6e12 AS energy_kwh,
+    CAST(sum(CAST(round(overlap_s * 1e6) AS BIGINT)) AS DOUBLE) / 1e6 AS covered_s,
     count(*) AS intervals,
     count(*) FILTER (WHERE method = 'counter') AS counter_intervals,
     count(*) FILTER (WHERE method = 'power_after_reset') AS counter_resets,
-    sum(util_pct * overlap_s) AS util_pct_x_s
+    CAST(sum(CAST(round(util_pct * overlap_s * 1e3) AS HUGEINT)) AS DOUBLE) / 1e3 AS util_pct_x_s
 FROM pieces
 GROUP BY host, component, gpu, hour_start, CAST(t1 AS DATE)
 ORDER BY host, component, gpu, hour_start, partition_day

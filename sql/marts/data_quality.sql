@@ -53,12 +53,14 @@ coverage AS (
     SELECT model, telemetry_coverage FROM marts.energy_coverage WHERE scope = 'model'
 ),
 missing AS (
-    SELECT
-        string_agg(DISTINCT kind || ' (' || CASE WHEN missing_co2e IS NOT NULL THEN 'co2e,' ELSE '' END
-                   || missing_criteria || ')', '; ' ORDER BY kind || ' (' || CASE WHEN missing_co2e IS NOT NULL THEN 'co2e,' ELSE '' END
-                   || missing_criteria || ')') AS embodied_missing
-    FROM marts.asset_embodied
-    WHERE missing_co2e IS NOT NULL OR missing_criteria <> ''
+    SELECT string_agg(label, '; ' ORDER BY label) AS embodied_missing
+    FROM (
+        SELECT DISTINCT
+            kind || ' (' || concat_ws(',', CASE WHEN missing_co2e IS NOT NULL THEN 'co2e' END,
+                                      nullif(missing_criteria, '')) || ')' AS label
+        FROM marts.asset_embodied
+        WHERE missing_co2e IS NOT NULL OR missing_criteria <> ''
+    )
 )
 SELECT
     o.model,

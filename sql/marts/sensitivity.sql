@@ -42,7 +42,7 @@ lc AS (
     WHERE row_type = 'model'
 ),
 alt_name AS (
-    SELECT string_agg(DISTINCT alt_basis, ',') AS name FROM intermediate.model_stage_impacts WHERE alt_basis IS NOT NULL
+    SELECT string_agg(DISTINCT alt_basis, ',' ORDER BY alt_basis) AS name FROM intermediate.model_stage_impacts WHERE alt_basis IS NOT NULL
 ),
 variants AS (
     SELECT * FROM (VALUES
