@@ -113,6 +113,13 @@ INPUTS: dict[str, InputSpec] = {
             description="Inference requests served per model and day.",
         ),
         InputSpec(
+            "pcf_factors",
+            ("manufacturer", "name", "gwp_total_kgco2e"),
+            ("category", "subcategory", "gwp_manufacturing_ratio", "gwp_manufacturing_kgco2e", "lifetime_years",
+             "source"),
+            description="Manufacturer product carbon footprints (e.g. the Boavizta database) to match hardware.",
+        ),
+        InputSpec(
             "models",
             ("model",),
             ("family", "expected_lifetime_requests", "parameters"),

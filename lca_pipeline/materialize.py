@@ -24,13 +24,14 @@ sql.register(
     "audit/create_source_files",
     "audit/create_runs",
     "audit/create_assumptions",
+    "audit/create_imports",
 )
 
 
 def ensure_schemas(conn: duckdb.DuckDBPyConnection) -> None:
     for schema in ("staging", "intermediate", "marts", "audit"):
         sql.execute(conn, f"audit/create_schema_{schema}")
-    for table in ("quarantine", "ingest_counts", "source_files", "runs", "assumptions"):
+    for table in ("quarantine", "ingest_counts", "source_files", "runs", "assumptions", "imports"):
         sql.execute(conn, f"audit/create_{table}")
 
 

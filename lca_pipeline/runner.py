@@ -20,7 +20,7 @@ from .resources import make_duckdb, open_connection
 from .settings import load_settings
 
 log = logging.getLogger("lca.run")
-sql.register("audit/insert_run", "audit/finish_run")
+sql.register("audit/insert_run", "audit/finish_run", "audit/delete_imports", "audit/insert_import")
 
 TELEMETRY_INPUTS = ("gpu_samples", "node_samples")
 
@@ -102,7 +102,7 @@ def run_pipeline(
     config = config if config is not None else data_dir / "lca.toml"
     settings = load_settings(config)  # fail early, before any table is touched
     imported_dir = imported_dir if imported_dir is not None else db.parent / "imported"
-    prepare_imports(data_dir, imported_dir, settings.importers)
+    imports = prepare_imports(data_dir, imported_dir, settings.importers)
     dirs = [data_dir] + ([imported_dir] if imported_dir.is_dir() else [])
     days = telemetry_days(dirs) or _job_days(dirs)
     start, end = (d.isoformat() for d in days)
@@ -123,6 +123,16 @@ def run_pipeline(
             "data_dir": str(data_dir),
             "partition_range": f"{start}..{end}",
         })
+        sql.execute(conn, "audit/delete_imports")
+        for kind, f in imports:
+            for output, path in sorted(f.outputs.items()):
+                sql.execute(conn, "audit/insert_import", {
+                    "run_id": run_id, "kind": kind, "source": str(f.source), "sha256": f.sha256,
+                    "output_input": output, "output_path": str(path), "rows_in": f.rows_in,
+                    "rows_out": f.rows_out, "rows_flagged": f.rows_flagged, "rows_folded": f.rows_folded,
+                    "rows_written": f.rows_written.get(output) if isinstance(f.rows_written, dict) else None,
+                    "notes": list(f.notes),
+                })
     job = defs.resolve_job_def("lca_refresh")
     result = job.execute_in_process(
         run_id=run_id,
@@ -170,25 +180,24 @@ def _job_days(dirs: list[Path]) -> tuple[date, date]:
     return day, day
 
 
-def prepare_imports(data_dir: Path, imported_dir: Path, options: dict) -> list[str]:
+def prepare_imports(data_dir: Path, imported_dir: Path, options: dict) -> list[tuple[str, object]]:
     """Convert importer-kind folders in the data directory (nvidia-smi/, sacct/, ...) into contract files."""
-    try:
-        from .importers import detect_kind_folders, import_source
-    except ImportError:  # pragma: no cover - importers are part of the package
-        return []
+    import shutil
+
+    from .importers import detect_kind_folders, import_source
+
     found = detect_kind_folders(data_dir)
     if imported_dir.is_dir():
-        import shutil
-
-        shutil.rmtree(imported_dir)
+        shutil.rmtree(imported_dir)  # rebuilt from the exports every run, never edited by hand
     if not found:
         return []
     imported_dir.mkdir(parents=True, exist_ok=True)
-    kinds = []
+    files = []
     for kind, folder in found:
-        import_source(kind, folder, imported_dir, options)
-        kinds.append(kind)
-    return kinds
+        log.info("importing %s from %s", kind, folder)
+        result = import_source(kind, folder, imported_dir, options)
+        files += [(kind, f) for f in result.files]
+    return files
 
 
 def summary(db: Path) -> list[tuple[str, int]]:

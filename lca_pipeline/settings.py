@@ -92,7 +92,11 @@ _KNOWN = {
     "estimate": {"default_utilisation"},
     "stages": {"map"},
 }
-_IMPORTER_SECTIONS = {"sacct", "codecarbon", "nvidia-smi", "nvidia_smi", "dcgm", "import", "importers"}
+# Importer options (docs/importers.md) are passed to the importers untouched.
+_IMPORTER_SECTIONS = {
+    "import", "importers", "sacct", "codecarbon", "dcgm", "nvidia-smi", "nvidia_smi", "nvidia-smi-q",
+    "nvidia_smi_q", "electricitymaps", "boavizta-pcf", "boavizta_pcf",
+}
 
 
 def load_settings(path: Path | None) -> Settings:

@@ -6,8 +6,8 @@ MODELS = [
     Model(
         "intermediate.asset_embodied",
         "intermediate/int_asset_embodied",
-        ("staging.hardware", "staging.factor_component_constants", "staging.factor_component_model",
-         "staging.factor_embodied_defaults"),
+        ("staging.hardware", "staging.pcf_factors", "staging.factor_component_constants",
+         "staging.factor_component_model", "staging.factor_embodied_defaults"),
         "Embodied impact per hardware record by PCF, component model or default, with its service life.",
         lineage={
             "total_co2e_kg": [("staging.hardware", "embodied_kgco2e"), ("staging.hardware", "quantity"),

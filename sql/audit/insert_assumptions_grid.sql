@@ -9,7 +9,8 @@ SELECT
     fallback,
     'zone-hours',
     'no reported intensity for ' || count(*) || ' hour(s) between ' || min(hour_start) || ' and ' || max(hour_start)
-        || '; fallback ' || fallback || ' applied ([grid] interpolate_max_h = ' || $grid_interpolate_max_h || ')',
+        || '; fallback ' || fallback || coalesce(' of ' || max(fallback_year), '')
+        || ' applied ([grid] interpolate_max_h = ' || $grid_interpolate_max_h || ')',
     'intermediate.grid_hourly',
     count(*)
 FROM intermediate.grid_hourly

@@ -1,5 +1,6 @@
 -- Embodied impact of every hardware record, per unit and in total (quantity x per unit), by the
--- first method that applies: (1) the record's own PCF values; (2) the ACT-style component model
+-- first method that applies: (1) the record's own PCF values, else a manufacturer PCF matched on
+-- (manufacturer, model) in staging.pcf_factors (cradle-to-gate share); (2) the ACT-style component model
 -- from specs: a logic die's E = area_cm2 x (CI_fab x EPA + GPA + MPA) / yield + packaging, plus
 -- memory_gb x DRAM g/GB / yield and, for SSDs, capacity_gb x NAND g/GB / yield (HDD g/GB without
 -- yield); (3) the default for (kind, model), a server hosting separately recorded GPUs taking the
@@ -68,15 +69,26 @@ defaults AS (
         ORDER BY lower(d.model) = lower(hw.model) DESC, d.model = 'gpu-host' DESC, d.model
     ) = 1
 ),
+matched_pcf AS (
+    SELECT hw.asset_id, p.gwp_manufacturing_kgco2e, p.source AS pcf_source, p.name AS pcf_name
+    FROM hw
+    JOIN staging.pcf_factors AS p
+        ON lower(p.manufacturer) = lower(hw.manufacturer) AND lower(p.name) = lower(hw.model)
+    WHERE p.gwp_manufacturing_kgco2e IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY hw.asset_id ORDER BY p.source_file, p.source_row) = 1
+),
 resolved AS (
     SELECT
         hw.*,
+        mp.gwp_manufacturing_kgco2e AS matched_pcf_kgco2e,
+        mp.pcf_source,
         c.node_nm,
         c.die_g,
         c.memory_g,
         c.storage_g,
         CASE
             WHEN hw.embodied_kgco2e IS NOT NULL THEN 'pcf'
+            WHEN mp.gwp_manufacturing_kgco2e IS NOT NULL THEN 'pcf_database'
             WHEN coalesce(c.die_g, c.memory_g, c.storage_g) IS NOT NULL THEN 'component_model'
             WHEN d.gwp_central_kgco2e IS NOT NULL THEN 'default'
             ELSE 'none'
@@ -91,12 +103,14 @@ resolved AS (
     FROM hw
     LEFT JOIN component AS c USING (asset_id)
     LEFT JOIN defaults AS d USING (asset_id)
+    LEFT JOIN matched_pcf AS mp USING (asset_id)
 ),
 valued AS (
     SELECT
         *,
         CASE embodied_method
             WHEN 'pcf' THEN embodied_kgco2e
+            WHEN 'pcf_database' THEN matched_pcf_kgco2e
             WHEN 'component_model' THEN (coalesce(die_g, 0) + coalesce(memory_g, 0) + coalesce(storage_g, 0)) / 1000.0
             WHEN 'default' THEN gwp_central_kgco2e
         END AS unit_co2e_kg,
@@ -112,6 +126,7 @@ valued AS (
         END AS unit_adp_kgsbeq,
         CASE embodied_method
             WHEN 'pcf' THEN embodied_source
+            WHEN 'pcf_database' THEN 'manufacturer PCF (staging.pcf_factors): ' || coalesce(pcf_source, '')
             WHEN 'component_model' THEN 'ACT component model (data/factors/component_model.csv, component_constants.csv), node '
                 || coalesce(CAST(node_nm AS VARCHAR), '-') || ' nm'
             WHEN 'default' THEN 'data/factors/embodied_defaults.csv (' || kind || ', ' || default_model || '): ' || default_source

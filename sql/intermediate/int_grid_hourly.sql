@@ -1,7 +1,8 @@
 -- Carbon intensity for every (zone, hour) the ledger needs, with fallbacks counted and labelled:
 -- 'reported' (a value for the hour), 'interpolated' (linear between the nearest reported hours,
 -- both within interpolate_max_h), 'nearest' (only one side within the bound), 'annual_mean'
--- (the zone's mean over that calendar year), else 'missing' (a blocking check fails the run).
+-- (the zone's mean over that calendar year or, when the data lack that year, over the nearest
+-- year they have; fallback_year says which), else 'missing' (a blocking check fails the run).
 -- Basis (direct/lifecycle) and kind (average/marginal) follow [grid]; a zone lacking the asked
 -- combination uses what it has, and the columns say which.
 WITH combos AS (
@@ -61,10 +62,14 @@ resolved AS (
     SELECT
         n.*,
         a.annual_mean,
+        a.year AS annual_year,
         date_diff('hour', n.prev_hour, n.hour_start) <= $grid_interpolate_max_h AS prev_ok,
         date_diff('hour', n.hour_start, n.next_hour) <= $grid_interpolate_max_h AS next_ok
     FROM neighbours AS n
-    LEFT JOIN annual AS a ON a.zone = n.zone AND a.year = year(n.hour_start)
+    LEFT JOIN annual AS a ON a.zone = n.zone
+    QUALIFY row_number() OVER (
+        PARTITION BY n.zone, n.hour_start ORDER BY abs(a.year - year(n.hour_start)), a.year DESC
+    ) = 1
 )
 SELECT
     r.zone,
@@ -85,6 +90,8 @@ SELECT
         WHEN r.annual_mean IS NOT NULL THEN 'annual_mean'
         ELSE 'missing'
     END AS fallback,
+    CASE WHEN r.gco2e_per_kwh IS NULL AND NOT coalesce(r.prev_ok, false) AND NOT coalesce(r.next_ok, false)
+        THEN r.annual_year END AS fallback_year,
     c.basis,
     c.kind,
     coalesce(r.provider_estimated, false) AS provider_estimated,
