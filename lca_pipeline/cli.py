@@ -38,6 +38,7 @@ def _print_summary(db: Path, outcome) -> None:
         print(f"  {table:<40} {rows:>12}")
     passed = sum(ok for _, ok in outcome.checks)
     print(f"  checks: {passed}/{len(outcome.checks)} passed")
+    print(f"  manifest: {outcome.manifest}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -82,6 +83,27 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    import json
+
+    from .explain import explain, render_text
+
+    result = explain(Path(args.db), model=args.model, stage=args.stage, date=args.date, job=args.job,
+                     criterion=args.criterion, site=args.site, verify=args.verify)
+    print(json.dumps(result, indent=2, sort_keys=True) if args.format == "json" else render_text(result))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import build_report
+
+    summary = build_report(Path(args.db), Path(args.out))
+    missing = f"; not available: {', '.join(summary.unavailable)}" if summary.unavailable else ""
+    print(f"wrote {summary.path} ({summary.bytes:,} bytes, {len(summary.sections)} sections, "
+          f"{summary.charts} charts{missing})")
+    return 0
+
+
 def cmd_collect(args: argparse.Namespace) -> int:
     from .collector import parse_interval, run_collector
 
@@ -122,6 +144,25 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--data", required=True, help="data directory to write into")
     imp.add_argument("--option", action="append", help="importer option KEY=VALUE (dotted keys nest)")
     imp.set_defaults(func=cmd_import)
+
+    exp = sub.add_parser("explain", help="decompose one reported number and list what it rests on")
+    exp.add_argument("--db", default=str(DEFAULT_DB), help="DuckDB file (default: data/warehouse/lca.duckdb)")
+    exp.add_argument("--model", help="model (omit for unallocated capacity)")
+    exp.add_argument("--stage", help="life-cycle stage, or unallocated")
+    exp.add_argument("--date", help="UTC date, YYYY-MM-DD")
+    exp.add_argument("--job", help="one job (overrides model/stage/date)")
+    exp.add_argument("--site", help="site (for unallocated rows)")
+    exp.add_argument("--criterion", default="co2e_location_kg",
+                     help="co2e_location_kg (default), co2e_market_kg, energy_facility_kwh, energy_it_kwh, "
+                          "water_onsite_l, water_offsite_l, embodied_co2e_kg")
+    exp.add_argument("--format", choices=("text", "json"), default="text")
+    exp.add_argument("--verify", action="store_true", help="re-hash the source files on disk and compare")
+    exp.set_defaults(func=cmd_explain)
+
+    rep = sub.add_parser("report", help="write the self-contained HTML report")
+    rep.add_argument("--db", default=str(DEFAULT_DB), help="DuckDB file (default: data/warehouse/lca.duckdb)")
+    rep.add_argument("--out", required=True, help="output HTML file")
+    rep.set_defaults(func=cmd_report)
 
     col = sub.add_parser("collect", help="sample NVIDIA GPUs with NVML into gpu_samples Parquet")
     col.add_argument("--out", required=True, help="output directory")

@@ -206,9 +206,12 @@ def stage_input(
             )
         else:
             conn.execute(f"DELETE FROM {table}")
+        # Small inputs keep file order, so everything computed from them adds up in one order
+        # (byte-identical reruns); telemetry is summed downstream in integers, order-free.
+        order = "" if spec.partitioned else " ORDER BY source_file, source_row"
         conn.execute(
             f"INSERT INTO {table} BY NAME SELECT * EXCLUDE ({', '.join(QA_COLUMNS)}) "
-            "FROM _stg WHERE qa_reason IS NULL"
+            f"FROM _stg WHERE qa_reason IS NULL{order}"
         )
         for name in ("audit/delete_quarantine", "audit/insert_quarantine",
                      "audit/delete_ingest_counts", "audit/insert_ingest_counts"):

@@ -25,6 +25,7 @@ sql.register(
     "audit/create_runs",
     "audit/create_assumptions",
     "audit/create_imports",
+    "audit/migrate_runs",
 )
 
 
@@ -33,6 +34,7 @@ def ensure_schemas(conn: duckdb.DuckDBPyConnection) -> None:
         sql.execute(conn, f"audit/create_schema_{schema}")
     for table in ("quarantine", "ingest_counts", "source_files", "runs", "assumptions", "imports"):
         sql.execute(conn, f"audit/create_{table}")
+    sql.execute(conn, "audit/migrate_runs")
 
 
 def replace_table(conn: duckdb.DuckDBPyConnection, table: str, name: str, params: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ import duckdb
 
 from . import __version__, sql
 from .ingest import discover
+from .manifest import manifest_path, write_manifest
 from .materialize import ensure_schemas
 from .resources import make_duckdb, open_connection
 from .settings import load_settings
@@ -35,6 +36,7 @@ class RunOutcome:
     partition_range: tuple[str, str]
     seconds: float
     checks: list[tuple[str, bool]] = field(default_factory=list)
+    manifest: Path | None = None
 
 
 def telemetry_days(data_dirs: list[Path]) -> tuple[date, date] | None:
@@ -96,10 +98,10 @@ def run_pipeline(
     """Stage every input and materialise every asset for every day of telemetry present."""
     from .definitions import build_definitions
 
-    data_dir, db = Path(data_dir), Path(db)
+    data_dir, db = Path(data_dir).resolve(), Path(db).resolve()
     if not data_dir.is_dir():
         raise FileNotFoundError(f"data directory not found: {data_dir} (create it or pass --data)")
-    config = config if config is not None else data_dir / "lca.toml"
+    config = Path(config).resolve() if config is not None else data_dir / "lca.toml"
     settings = load_settings(config)  # fail early, before any table is touched
     imported_dir = imported_dir if imported_dir is not None else db.parent / "imported"
     imports = prepare_imports(data_dir, imported_dir, settings.importers)
@@ -120,6 +122,7 @@ def run_pipeline(
             "git_describe": git_describe(),
             "settings_hash": settings.digest(),
             "settings_source": settings.source,
+            "settings_json": settings.to_json(),
             "data_dir": str(data_dir),
             "partition_range": f"{start}..{end}",
         })
@@ -159,7 +162,10 @@ def run_pipeline(
         raise RunFailed(failure)
     if failed_checks:
         raise RunFailed(f"check failed: {', '.join(failed_checks)} (see the Dagster UI or audit tables)")
-    return RunOutcome(run_id, (start, end), time.perf_counter() - started, checks)
+    with open_connection(make_duckdb(str(db))) as conn:
+        manifest = write_manifest(conn, settings, manifest_path(db))
+    log.info("manifest: %d inputs, %d outputs", len(manifest["inputs"]), len(manifest["outputs"]))
+    return RunOutcome(run_id, (start, end), time.perf_counter() - started, checks, manifest_path(db))
 
 
 def _job_days(dirs: list[Path]) -> tuple[date, date]:

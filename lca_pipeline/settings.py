@@ -49,8 +49,11 @@ class Settings:
 
     def digest(self) -> str:
         """Hash of every setting, for audit.runs and the manifest."""
-        payload = {k: v for k, v in asdict(self).items() if k != "source"}
-        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
+
+    def to_json(self) -> str:
+        """Every setting as canonical JSON (sorted keys), for audit.runs and the run manifest."""
+        return json.dumps({k: v for k, v in asdict(self).items() if k != "source"}, sort_keys=True, default=str)
 
     def sql_params(self) -> dict[str, Any]:
         """Settings as bound SQL parameters."""

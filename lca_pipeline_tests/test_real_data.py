@@ -106,7 +106,8 @@ def _real_cluster(data: Path, shared: Path) -> None:
     nodes = [f"gpu-{i}" for i in range(1, 15)] + [f"c1-{i}" for i in range(1, 30)] + [f"c{i}-{j}" for i in range(2, 4)
                                                                                        for j in range(1, 30)]
     write(data, "sites", [{"site": "oslo", "zone": "US-CAL-CISO", "pue": 1.3}])
-    write(data, "hosts", [{"host": n, "site": "oslo", "role": "compute", "gpu_count": 8} for n in nodes])
+    write(data, "hosts", [{"host": n, "site": "oslo", "role": "compute", "gpu_count": 8, "gpu_model": "A100-SXM4-80GB"}
+                          for n in nodes])
 
 
 def test_real_inputs_end_to_end(shared_data, tmp_path):
@@ -122,6 +123,9 @@ def test_real_inputs_end_to_end(shared_data, tmp_path):
         assert abs(measured - independent) / independent < 0.001
         stages = dict(conn.execute("SELECT stage, count(*) FROM marts.stage_impacts GROUP BY 1").fetchall())
         assert "unallocated" in stages and ("training" in stages or "experimentation" in stages)
+        mapped = conn.execute("SELECT sum(energy_it_kwh) FROM marts.stage_impacts WHERE stage IN "
+                              "('training', 'experimentation')").fetchall()[0][0]
+        assert mapped > 0  # sacct jobs mapped by rules carry (estimated) energy
         assert conn.execute("SELECT count(*) FROM marts.stage_impacts WHERE co2e_location_kg > 0").fetchall()[0][0] > 0
         fallback = conn.execute("SELECT DISTINCT fallback, fallback_year FROM intermediate.grid_hourly").fetchall()
         assert ("annual_mean", 2024) in fallback  # the 2025 trace and jobs take 2024's mean, labelled

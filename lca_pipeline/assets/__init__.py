@@ -9,10 +9,14 @@ from .checks import CHECKS
 from .embodied import EMBODIED_ASSETS
 from .factors import FACTOR_ASSETS
 from .lifecycle import LIFECYCLE_ASSETS
+from .lineage import lineage_asset
 from .operational import OPERATIONAL_ASSETS
 from .staging import STAGING_ASSETS
 
-ASSETS: list[dg.AssetsDefinition] = [*STAGING_ASSETS, *FACTOR_ASSETS, *OPERATIONAL_ASSETS, *EMBODIED_ASSETS, *LIFECYCLE_ASSETS]
+_TABLES: list[dg.AssetsDefinition] = [
+    *STAGING_ASSETS, *FACTOR_ASSETS, *OPERATIONAL_ASSETS, *EMBODIED_ASSETS, *LIFECYCLE_ASSETS,
+]
+ASSETS: list[dg.AssetsDefinition] = [*_TABLES, lineage_asset(_TABLES)]
 
 refresh_job = dg.define_asset_job(
     "lca_refresh",

@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS audit.runs (
     git_describe VARCHAR,
     settings_hash VARCHAR,
     settings_source VARCHAR,
+    settings_json VARCHAR,
     data_dir VARCHAR,
     partition_range VARCHAR,
     status VARCHAR

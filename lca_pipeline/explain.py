@@ -1,0 +1,161 @@
+"""`lca explain`: one reported number, how it decomposes, and everything it rests on."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from . import sql
+from .ingest import sha256_file
+
+CRITERIA = (
+    "co2e_location_kg", "co2e_market_kg", "energy_facility_kwh", "energy_it_kwh", "water_onsite_l",
+    "water_offsite_l", "embodied_co2e_kg",
+)
+_SECTIONS = {
+    "components": "explain/components",
+    "by_job": "explain/by_job",
+    "sites": "explain/factors_sites",
+    "grid": "explain/factors_grid",
+    "hardware": "explain/factors_embodied",
+    "tiers": "explain/tiers",
+    "assumptions": "explain/assumptions",
+    "source_files": "explain/source_files",
+    "factor_sets": "explain/factor_sets",
+    "run": "explain/run",
+}
+sql.register("explain/select_rows", "explain/select_embodied", "explain/reported_value", *_SECTIONS.values())
+
+
+class ExplainError(ValueError):
+    """The selection names nothing in the database; the message says what to change."""
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _records(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    cols = [d[0] for d in cursor.description]
+    return [{c: _plain(v) for c, v in zip(cols, row)} for row in cursor.fetchall()]
+
+
+def explain(
+    db: Path,
+    model: str | None = None,
+    stage: str | None = None,
+    date: str | None = None,
+    job: str | None = None,
+    criterion: str = "co2e_location_kg",
+    site: str | None = None,
+    verify: bool = False,
+) -> dict[str, Any]:
+    """Explain one number of marts.stage_impacts (model, stage, date[, site]) or marts.job_impacts (job)."""
+    if criterion not in CRITERIA:
+        raise ExplainError(f"unknown criterion {criterion!r}; choose one of {', '.join(CRITERIA)}")
+    if not Path(db).is_file():
+        raise ExplainError(f"database not found: {db} (run `lca run` or `lca demo` first)")
+    params = {"model": model, "stage": stage, "date": date, "job": job, "site": site, "criterion": criterion,
+              "hours_per_year": 8760.0}
+    with duckdb.connect(str(db), read_only=True) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        conn.execute(f"CREATE TEMP TABLE _explain_rows AS {sql.wrapped('explain/select_rows')}",
+                     sql.params_for("explain/select_rows", params))
+        conn.execute(f"CREATE TEMP TABLE _explain_embodied AS {sql.wrapped('explain/select_embodied')}",
+                     sql.params_for("explain/select_embodied", params))
+        selected = conn.execute("SELECT (SELECT count(*) FROM _explain_rows) + (SELECT count(*) FROM _explain_embodied)"
+                                ).fetchall()[0][0]
+        value = sql.execute(conn, "explain/reported_value", params).fetchall()[0][0]
+        if not selected and value is None:
+            raise ExplainError(
+                "nothing matches "
+                + ", ".join(f"{k}={v!r}" for k, v in params.items() if v is not None and k != "hours_per_year")
+                + "; list the keys with: SELECT DISTINCT model, stage, date, site FROM marts.stage_impacts"
+            )
+        out: dict[str, Any] = {
+            "selection": {k: params[k] for k in ("model", "stage", "date", "job", "site")},
+            "criterion": criterion,
+            "value": _plain(value),
+        }
+        for key, name in _SECTIONS.items():
+            out[key] = _records(sql.execute(conn, name, params))
+    out["parts_sum"] = sum(p["value"] for p in out["components"])
+    jobs = [r for r in out["by_job"] if r["job_id"] is not None]
+    out["jobs"] = len(jobs)
+    if out["run"] and out["run"][0].get("settings_json"):
+        settings = json.loads(out["run"][0]["settings_json"])
+        out["settings"] = {k: settings[k] for k in (
+            "embodied_policy", "expected_utilisation", "hours_per_year", "grid_basis", "grid_kind",
+            "grid_interpolate_max_h", "shared_infra", "idle_allocation", "max_gap_s") if k in settings}
+    if verify:
+        for f in out["source_files"]:
+            path = Path(f["path"])
+            f["on_disk"] = "missing" if not path.is_file() else (
+                "match" if sha256_file(path) == f["sha256"] else "changed")
+    return out
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.6g}"
+    return "-" if value is None else str(value)
+
+
+def render_text(result: dict[str, Any], limit: int = 15) -> str:
+    """A human reading of explain()'s result."""
+    sel = ", ".join(f"{k}={v}" for k, v in result["selection"].items() if v is not None)
+    lines = [f"{result['criterion']} for {sel}: {_fmt(result['value'])}", "", "by component:"]
+    lines += [f"  {p['component']:<28} {_fmt(p['value']):>14}" for p in result["components"]]
+    lines.append(f"  {'(sum of parts)':<28} {_fmt(result['parts_sum']):>14}")
+    lines += ["", f"by job ({result['jobs']} jobs; largest {limit}):"]
+    for r in result["by_job"][:limit]:
+        who = r["job_id"] or f"({r['row_kind']})"
+        lines.append(f"  {who:<28} {_fmt(r['value']):>14}  {r.get('tier') or ''}")
+    if result["sites"]:
+        lines += ["", "site factors (PUE, WUE L/kWh, EWIF L/kWh):"]
+        lines += [f"  {s['site']}: PUE {_fmt(s['pue'])}, WUE {_fmt(s['wue_l_per_kwh'])}, EWIF {_fmt(s['ewif_l_per_kwh'])}"
+                  f" for {s['hours']} h from {s['first_hour']} ({s['site_source_file']} row {s['site_source_row']})"
+                  for s in result["sites"]]
+    if result["grid"]:
+        lines += ["", "grid intensity (gCO2e/kWh):"]
+        lines += [f"  {g['zone']} {g['basis']}/{g['kind']} {g['first_hour']} .. {g['end_hour']}: mean "
+                  f"{_fmt(g['mean_gco2e_per_kwh'])} (min {_fmt(g['min_gco2e_per_kwh'])}, max {_fmt(g['max_gco2e_per_kwh'])}),"
+                  f" {g['fallback_hours']} fallback h [{g['fallbacks']}]; source {g['sources']}; market: {g['market_basis']}"
+                  for g in result["grid"]]
+    if result["hardware"]:
+        lines += ["", "hardware (embodied):"]
+        lines += [f"  {h['asset_id']} {h['kind']} {h['model']}: {h['embodied_method']}, {_fmt(h['life_years'])} y, "
+                  f"total {_fmt(h['total_co2e_kg'])} kg, here {_fmt(h['co2e_kg_in_selection'])} kg"
+                  for h in result["hardware"][:limit]]
+    if result.get("settings"):
+        lines += ["", "settings: " + ", ".join(f"{k}={v}" for k, v in result["settings"].items())]
+    lines += ["", "data tiers:"]
+    lines += [f"  {t['tier']:<16} {_fmt(t['energy_it_kwh'])} kWh IT, {t['grid_fallback_hours']} grid fallback h"
+              for t in result["tiers"]]
+    if result["assumptions"]:
+        lines += ["", "assumptions:"]
+        lines += [f"  {a['subject']} {a['subject_id']}: {a['parameter']}={a['value']} ({a['reason']})"
+                  for a in result["assumptions"][:limit]]
+    lines += ["", "source files:"]
+    for f in result["source_files"]:
+        check = f" [{f['on_disk']}]" if "on_disk" in f else ""
+        origin = f" (imported by {f['imported_by']} from {f['export_file']})" if f.get("imported_by") else ""
+        lines.append(f"  {f['input']:<16} {f['path']}  sha256 {(f['sha256'] or '?')[:16]}{check}{origin}")
+    lines += ["", "factor tables:"]
+    lines += [f"  {t['factor_table']} v{t['version']} sha256 {t['sha256'][:16]} ({t['rows']} rows)"
+              for t in result["factor_sets"]]
+    if result["run"]:
+        r = result["run"][0]
+        lines += ["", f"run {r['run_id']} ({r['package_version']}, {r['git_describe']}, settings {r['settings_hash']})"]
+    return "\n".join(lines)
