@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import dagster as dg
 
@@ -22,7 +23,12 @@ def build_definitions(data_dir: str, database: str, config_file: str | None = No
         schedules=SCHEDULES,
         resources={
             "duckdb": make_duckdb(database),
-            "lca": LcaResource(data_dir=data_dir, config_file=config_file, imported_dir=imported_dir),
+            "lca": LcaResource(
+                data_dir=data_dir,
+                config_file=config_file,
+                imported_dir=imported_dir,
+                report_file=str(Path(database).parent / "report.html"),
+            ),
         },
         # One DuckDB file takes one writer at a time; runs execute their steps in one process.
         executor=dg.in_process_executor,

@@ -18,12 +18,16 @@ class LcaResource(dg.ConfigurableResource):
     data_dir: str
     config_file: str | None = None
     imported_dir: str | None = None
+    report_file: str = "data/warehouse/report.html"
 
     def config_path(self) -> Path:
         return Path(self.config_file) if self.config_file else Path(self.data_dir) / "lca.toml"
 
     def settings(self) -> Settings:
         return load_settings(self.config_path())
+
+    def report_path(self) -> Path:
+        return Path(self.report_file)
 
     def data_dirs(self) -> list[Path]:
         return data_dirs_for(Path(self.data_dir), Path(self.imported_dir) if self.imported_dir else None)

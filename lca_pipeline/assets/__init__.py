@@ -10,13 +10,14 @@ from .embodied import EMBODIED_ASSETS
 from .factors import FACTOR_ASSETS
 from .lifecycle import LIFECYCLE_ASSETS
 from .lineage import lineage_asset
+from .report import report
 from .operational import OPERATIONAL_ASSETS
 from .staging import STAGING_ASSETS
 
 _TABLES: list[dg.AssetsDefinition] = [
     *STAGING_ASSETS, *FACTOR_ASSETS, *OPERATIONAL_ASSETS, *EMBODIED_ASSETS, *LIFECYCLE_ASSETS,
 ]
-ASSETS: list[dg.AssetsDefinition] = [*_TABLES, lineage_asset(_TABLES)]
+ASSETS: list[dg.AssetsDefinition] = [*_TABLES, lineage_asset(_TABLES), report]
 
 refresh_job = dg.define_asset_job(
     "lca_refresh",

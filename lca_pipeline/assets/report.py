@@ -1,0 +1,49 @@
+"""The HTML report as an asset, with the key chart and a summary in its materialisation metadata."""
+
+import base64
+import time
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from ..materialize import progress_log
+from ..report import render_charts, write_report
+from ..resources import LcaResource, open_connection
+
+_INPUTS = (
+    "marts.model_lifecycle", "marts.model_lifecycle_components", "marts.fleet_daily", "marts.data_quality",
+    "marts.energy_coverage", "marts.hotspots", "marts.sensitivity", "audit.table_lineage",
+)
+
+
+@dg.asset(
+    key=dg.AssetKey(["marts", "report"]),
+    group_name="marts",
+    deps=[dg.AssetKey(t.split(".")) for t in _INPUTS],
+    code_version="report-1",
+    description="The self-contained HTML report: life cycle per model, per-request cost, fleet, quality, method.",
+    kinds={"html"},
+)
+def report(context: dg.AssetExecutionContext, duckdb: DuckDBResource, lca: LcaResource) -> dg.MaterializeResult:
+    """Write the report next to the warehouse and show its key chart in the UI."""
+    started = time.perf_counter()
+    out = Path(lca.report_path())
+    with open_connection(duckdb) as conn:
+        summary = write_report(conn, out)
+        charts = render_charts(conn)
+        rows = conn.execute(
+            "SELECT model, co2e_location_kg, per_1000_requests_co2e_kg, break_even_requests "
+            "FROM marts.model_lifecycle WHERE row_type = 'model' ORDER BY model"
+        ).fetchall()
+    table = "| model | kgCO2e (location) | kgCO2e per 1,000 requests | break-even requests |\n|---|---|---|---|\n"
+    table += "\n".join(
+        f"| {m} | {c:,.3f} | {'-' if p is None else f'{p:.4g}'} | {'-' if b is None else f'{b:,.0f}'} |"
+        for m, c, p, b in rows
+    )
+    md = {"path": str(out), "bytes": summary.bytes, "sections": len(summary.sections), "summary": dg.MetadataValue.md(table)}
+    if "per-request" in charts:
+        png = base64.b64encode(charts["per-request"]).decode()
+        md["per_request_chart"] = dg.MetadataValue.md(f"![per-request cost](data:image/png;base64,{png})")
+    progress_log.info("%-40s %12s      %8.2f s %s", "marts.report", "-", time.perf_counter() - started, out)
+    return dg.MaterializeResult(metadata=md)
