@@ -11,7 +11,7 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +154,7 @@ def sha256_file(path: Path) -> str:
 def _file_identity(conn: duckdb.DuckDBPyConnection, input_name: str, f: SourceFile) -> tuple[str, int, int]:
     """sha256 and row count, reused from audit.source_files while size and mtime are unchanged."""
     st = f.path.stat()
-    mtime = datetime.fromtimestamp(st.st_mtime)
+    mtime = datetime.fromtimestamp(st.st_mtime, tz=timezone.utc).replace(tzinfo=None)
     cached = sql.execute(
         conn,
         "audit/cached_source_file",
@@ -223,7 +223,7 @@ def stage_input(
                 "path": str(f.path),
                 "sha256": sha,
                 "bytes": size,
-                "mtime": datetime.fromtimestamp(f.path.stat().st_mtime),
+                "mtime": datetime.fromtimestamp(f.path.stat().st_mtime, tz=timezone.utc).replace(tzinfo=None),
                 "rows_read": rows_read,
                 "format": f.fmt,
             }

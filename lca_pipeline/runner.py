@@ -94,6 +94,7 @@ def run_pipeline(
     db: Path,
     config: Path | None = None,
     imported_dir: Path | None = None,
+    report: bool = True,
 ) -> RunOutcome:
     """Stage every input and materialise every asset for every day of telemetry present."""
     from .definitions import build_definitions
@@ -136,7 +137,7 @@ def run_pipeline(
                     "rows_written": f.rows_written.get(output) if isinstance(f.rows_written, dict) else None,
                     "notes": list(f.notes),
                 })
-    job = defs.resolve_job_def("lca_refresh")
+    job = defs.resolve_job_def("lca_refresh" if report else "lca_tables")
     result = job.execute_in_process(
         run_id=run_id,
         tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end},

@@ -27,7 +27,8 @@ def _contract() -> dict[str, tuple[set[str], set[str]]]:
     for line in CONTRACT.read_text(encoding="utf-8").splitlines():
         if line.startswith("## "):
             name = line[3:].split()[0]
-            current = name if re.fullmatch(r"[a-z_]+", name) else None
+            # optional inputs (e.g. pcf_factors, written by an importer) are not part of the demo
+            current = name if re.fullmatch(r"[a-z_]+", name) and "(optional)" not in line else None
             if current:
                 out[current] = (set(), set())
         elif current and line.startswith("|"):

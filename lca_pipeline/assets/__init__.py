@@ -39,5 +39,12 @@ def nightly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     return dg.RunRequest(run_key=day, partition_key=day)
 
 
-JOBS = [refresh_job]
+tables_job = dg.define_asset_job(
+    "lca_tables",
+    selection=dg.AssetSelection.assets(*ASSETS) - dg.AssetSelection.assets(report),
+    partitions_def=DAILY,
+    description="Like lca_refresh, without drawing the HTML report.",
+)
+
+JOBS = [refresh_job, tables_job]
 SCHEDULES = [nightly_refresh]

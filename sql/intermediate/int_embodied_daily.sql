@@ -128,7 +128,14 @@ device_jobs AS (
         min(f.lifetime_years) AS lifetime_years
     FROM intermediate.job_level_hourly AS l
     JOIN intermediate.job_tiers AS t USING (job_id)
-    LEFT JOIN staging.factor_embodied_device AS f ON lower(f.device_model) = lower(t.device_model)
+    LEFT JOIN (
+        -- the device's own row, else the '*' fallback row
+        SELECT t2.job_id, f.gwp_kgco2e_per_device, f.lifetime_years
+        FROM intermediate.job_tiers AS t2
+        JOIN staging.factor_embodied_device AS f
+            ON lower(f.device_model) = lower(t2.device_model) OR f.device_model = '*'
+        QUALIFY row_number() OVER (PARTITION BY t2.job_id ORDER BY f.device_model = '*') = 1
+    ) AS f ON f.job_id = l.job_id
     WHERE t.alloc_s IS NULL
     GROUP BY l.job_id, l.site, CAST(l.hour_start AS DATE)
 )

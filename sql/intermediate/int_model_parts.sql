@@ -10,7 +10,8 @@
 -- GPU-hours; the measure 'sci' always does (SCI's boundary includes idle machines).
 -- Measures: energy (facility kWh), op_cl / op_cm (operational kgCO2e, location / market),
 -- op_cl_alt (location-based on the other grid basis), emb (embodied kgCO2e under the policy),
--- emb_calendar / emb_expected_utilisation / emb_measured, water (L), adp (kg Sb eq), sci.
+-- emb_calendar / emb_expected_utilisation / emb_measured, water (operational L), emb_water (embodied L),
+-- adp (kg Sb eq), sci. A measure no hardware record gives (embodied water, ADP) has no row: unknown.
 WITH msi AS (
     SELECT *, $idle_allocation = 'pro_rata' AS pro
     FROM intermediate.model_stage_impacts
@@ -33,7 +34,8 @@ per_part AS (
         sum(embodied_co2e_expected_utilisation_kg
             + CASE WHEN pro THEN idle_embodied_co2e_expected_utilisation_kg ELSE 0 END) AS emb_expected_utilisation,
         sum(embodied_co2e_measured_kg + CASE WHEN pro THEN idle_embodied_co2e_measured_kg ELSE 0 END) AS emb_measured,
-        sum(water_l + embodied_water_l + CASE WHEN pro THEN idle_water_l + idle_embodied_water_l ELSE 0 END) AS water,
+        sum(water_l + CASE WHEN pro THEN idle_water_l ELSE 0 END) AS water,
+        sum(embodied_water_l + CASE WHEN pro THEN idle_embodied_water_l ELSE 0 END) AS emb_water,
         sum(embodied_adp_kgsbeq + CASE WHEN pro THEN idle_embodied_adp_kgsbeq ELSE 0 END) AS adp,
         sum(co2e_location_kg + idle_co2e_location_kg + embodied_co2e_kg + idle_embodied_co2e_kg) AS sci
     FROM msi
@@ -55,7 +57,8 @@ models AS (
 ),
 long AS (
     UNPIVOT per_part
-    ON energy, op_cl, op_cm, op_cl_alt, emb, emb_calendar, emb_expected_utilisation, emb_measured, water, adp, sci
+    ON energy, op_cl, op_cm, op_cl_alt, emb, emb_calendar, emb_expected_utilisation, emb_measured, water, emb_water,
+        adp, sci
     INTO NAME measure VALUE value
 ),
 donors AS (

@@ -3,6 +3,7 @@
 -- and the stage's pro-rata share of unallocated capacity (by GPU-hours), which the lifecycle marts
 -- add only when [lifecycle] idle_allocation = 'pro_rata'. Unallocated capacity itself (and shared
 -- infrastructure reported separately) is the row with model NULL and stage 'unallocated'.
+-- Embodied water and ADP stay NULL where no hardware record gives them (unknown, not zero).
 WITH alt AS (
     SELECT zone, date_trunc('hour', ts) AS hour_start, basis, kind, avg(gco2e_per_kwh) AS g
     FROM staging.grid_intensity
@@ -51,8 +52,8 @@ combined AS (
         coalesce(o.co2e_location_alt_basis_kg, 0) AS co2e_location_alt_basis_kg,
         o.alt_basis,
         coalesce(e.embodied_co2e_kg, 0) AS embodied_co2e_kg,
-        coalesce(e.embodied_water_l, 0) AS embodied_water_l,
-        coalesce(e.embodied_adp_kgsbeq, 0) AS embodied_adp_kgsbeq,
+        e.embodied_water_l,
+        e.embodied_adp_kgsbeq,
         coalesce(e.embodied_co2e_calendar_kg, 0) AS embodied_co2e_calendar_kg,
         coalesce(e.embodied_co2e_expected_utilisation_kg, 0) AS embodied_co2e_expected_utilisation_kg,
         coalesce(e.embodied_co2e_measured_kg, 0) AS embodied_co2e_measured_kg
@@ -79,8 +80,8 @@ SELECT
     s.idle_share * coalesce(i.water_l, 0) AS idle_water_l,
     s.idle_share * coalesce(i.co2e_location_alt_basis_kg, 0) AS idle_co2e_location_alt_basis_kg,
     s.idle_share * coalesce(i.embodied_co2e_kg, 0) AS idle_embodied_co2e_kg,
-    s.idle_share * coalesce(i.embodied_water_l, 0) AS idle_embodied_water_l,
-    s.idle_share * coalesce(i.embodied_adp_kgsbeq, 0) AS idle_embodied_adp_kgsbeq,
+    s.idle_share * i.embodied_water_l AS idle_embodied_water_l,
+    s.idle_share * i.embodied_adp_kgsbeq AS idle_embodied_adp_kgsbeq,
     s.idle_share * coalesce(i.embodied_co2e_calendar_kg, 0) AS idle_embodied_co2e_calendar_kg,
     s.idle_share * coalesce(i.embodied_co2e_expected_utilisation_kg, 0) AS idle_embodied_co2e_expected_utilisation_kg,
     s.idle_share * coalesce(i.embodied_co2e_measured_kg, 0) AS idle_embodied_co2e_measured_kg

@@ -5,7 +5,8 @@
 -- when given, else its requests to date (lifetime_requests_basis says which). Break-even is the
 -- request count at which cumulative inference impact equals the up-front impact. The SCI score
 -- (GSF SCI v1.1) is (O + M) per request for serving: inference operational (location-based) +
--- embodied + its share of idle capacity, in gCO2e per request.
+-- embodied + its share of idle capacity, in gCO2e per request. water_l is operational water
+-- (on-site + off-site); embodied water and ADP are NULL where no hardware record gives them.
 WITH parts AS (
     SELECT * FROM intermediate.model_parts
 ),
@@ -80,7 +81,8 @@ wide AS (
         coalesce(sum(value) FILTER (WHERE measure IN ('op_cl', 'emb') AND part <> 'shared'), 0) AS co2e_location_kg,
         coalesce(sum(value) FILTER (WHERE measure IN ('op_cm', 'emb') AND part <> 'shared'), 0) AS co2e_market_kg,
         coalesce(sum(value) FILTER (WHERE measure = 'water' AND part <> 'shared'), 0) AS water_l,
-        coalesce(sum(value) FILTER (WHERE measure = 'adp' AND part <> 'shared'), 0) AS adp_kgsbeq,
+        sum(value) FILTER (WHERE measure = 'emb_water' AND part <> 'shared') AS embodied_water_l,
+        sum(value) FILTER (WHERE measure = 'adp' AND part <> 'shared') AS adp_kgsbeq,
         coalesce(sum(value) FILTER (WHERE measure IN ('op_cl', 'emb') AND part = 'upfront'), 0) AS upfront_own_co2e_kg,
         coalesce(sum(value) FILTER (WHERE measure IN ('op_cl', 'emb') AND part = 'shared'), 0) AS shared_development_co2e_kg,
         coalesce(sum(value) FILTER (WHERE measure IN ('op_cl', 'emb') AND part = 'inference'), 0) AS inference_co2e_kg,
@@ -99,7 +101,8 @@ idle AS (
         sum(energy_facility_kwh) AS energy_facility_kwh,
         sum(co2e_location_kg + embodied_co2e_kg) AS co2e_location_kg,
         sum(co2e_market_kg + embodied_co2e_kg) AS co2e_market_kg,
-        sum(water_l + embodied_water_l) AS water_l,
+        sum(water_l) AS water_l,
+        sum(embodied_water_l) AS embodied_water_l,
         sum(embodied_adp_kgsbeq) AS adp_kgsbeq,
         sum(embodied_co2e_kg) AS embodied_co2e_kg
     FROM intermediate.model_stage_impacts
@@ -131,6 +134,7 @@ SELECT
     co2e_location_kg,
     co2e_market_kg,
     water_l,
+    embodied_water_l,
     adp_kgsbeq,
     upfront_co2e_kg,
     upfront_own_co2e_kg,
@@ -164,6 +168,7 @@ SELECT
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE co2e_location_kg END,
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE co2e_market_kg END,
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE water_l END,
+    CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE embodied_water_l END,
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE adp_kgsbeq END,
     NULL, NULL, NULL, NULL, NULL,
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE embodied_co2e_kg END,

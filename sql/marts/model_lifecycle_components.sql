@@ -2,7 +2,8 @@
 -- and analysts. Components: each stage's operational impact, 'embodied' (all stages), and
 -- 'unallocated' (its pro-rata share of idle capacity when idle_allocation = 'pro_rata'); with
 -- 'none', unallocated capacity is its own row with model NULL. Embodied carbon counts in both
--- location- and market-based criteria.
+-- location- and market-based criteria. Water of the stage and unallocated components is
+-- operational; the embodied component's water and ADP are NULL where unknown (not zero).
 WITH msi AS (
     SELECT *, $idle_allocation = 'pro_rata' AS pro FROM intermediate.model_stage_impacts
 ),
@@ -31,7 +32,7 @@ idle_rows AS (
         sum(idle_energy_facility_kwh),
         sum(idle_co2e_location_kg + idle_embodied_co2e_kg),
         sum(idle_co2e_market_kg + idle_embodied_co2e_kg),
-        sum(idle_water_l + idle_embodied_water_l),
+        sum(idle_water_l),
         sum(idle_embodied_adp_kgsbeq)
     FROM msi
     WHERE pro AND NOT (model IS NULL AND stage = 'unallocated')
@@ -39,7 +40,7 @@ idle_rows AS (
     UNION ALL
     SELECT
         NULL, 'unallocated', energy_facility_kwh, co2e_location_kg + embodied_co2e_kg,
-        co2e_market_kg + embodied_co2e_kg, water_l + embodied_water_l, embodied_adp_kgsbeq
+        co2e_market_kg + embodied_co2e_kg, water_l, embodied_adp_kgsbeq
     FROM msi
     WHERE NOT pro AND model IS NULL AND stage = 'unallocated'
 ),
@@ -49,9 +50,9 @@ wide AS (
     UNION ALL SELECT * FROM idle_rows
 ),
 long AS (
-    UNPIVOT wide
-    ON energy_facility_kwh, co2e_location_kg, co2e_market_kg, water_l, adp_kgsbeq
-    INTO NAME criterion VALUE value
+    SELECT *
+    FROM wide
+    UNPIVOT INCLUDE NULLS (value FOR criterion IN (energy_facility_kwh, co2e_location_kg, co2e_market_kg, water_l, adp_kgsbeq))
 )
 SELECT
     model,
