@@ -30,6 +30,15 @@ sql.register(
 
 
 def ensure_schemas(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the schemas and audit tables once per database (a cheap probe after that)."""
+    ready = conn.execute(
+        "SELECT count(*) FROM information_schema.columns "
+        "WHERE table_schema = 'audit' AND table_name = 'runs' AND column_name = 'settings_json'"
+    ).fetchall()[0][0]
+    if ready and conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'audit' AND table_name = 'imports'"
+    ).fetchall()[0][0]:
+        return
     for schema in ("staging", "intermediate", "marts", "audit"):
         sql.execute(conn, f"audit/create_schema_{schema}")
     for table in ("quarantine", "ingest_counts", "source_files", "runs", "assumptions", "imports"):
