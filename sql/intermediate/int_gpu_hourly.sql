@@ -8,8 +8,12 @@ WITH telemetry AS (
         sum(counter_intervals) AS counter_intervals,
         sum(counter_resets) AS counter_resets,
         sum(util_pct_x_s) / nullif(sum(covered_s), 0) AS util_pct
-    FROM intermediate.telemetry_energy_hourly
-    WHERE component = 'gpu'
+    FROM (
+        -- a fixed input order keeps the float sums identical from run to run
+        SELECT * FROM intermediate.telemetry_energy_hourly
+        WHERE component = 'gpu'
+        ORDER BY host, gpu, hour_start, partition_day
+    )
     GROUP BY host, gpu, hour_start
 ),
 occupancy AS (

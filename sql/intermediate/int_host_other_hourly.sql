@@ -9,8 +9,12 @@ WITH parts AS (
         sum(energy_kwh) FILTER (WHERE component = 'node') AS node_kwh,
         sum(covered_s) FILTER (WHERE component = 'node') AS node_covered_s,
         max(covered_s) FILTER (WHERE component IN ('cpu', 'dram', 'other')) AS parts_covered_s
-    FROM intermediate.telemetry_energy_hourly
-    WHERE component <> 'gpu'
+    FROM (
+        -- a fixed input order keeps the float sums identical from run to run
+        SELECT * FROM intermediate.telemetry_energy_hourly
+        WHERE component <> 'gpu'
+        ORDER BY host, component, hour_start, partition_day
+    )
     GROUP BY host, hour_start
 ),
 gpu AS (
