@@ -2,6 +2,7 @@
 -- either a job or unallocated capacity (or shared infrastructure when shared_infra = 'separate').
 -- GPU energy is split by overlap time; compute-host overhead by the job's share of the host's
 -- GPU-time capacity; storage/network/infra energy by the job's share of the site's GPU capacity.
+-- Sums name their order (sum(x ORDER BY ...)) so that reruns add floats in the same order.
 WITH hosts AS (
     SELECT
         h.host,
@@ -16,19 +17,19 @@ gpu_jobs AS (
         a.job_id,
         g.site,
         g.hour_start,
-        sum(g.energy_gpu_kwh * a.alloc_s / g.share_denominator_s) AS energy_gpu_kwh,
-        sum(a.alloc_s) AS gpu_s
+        sum(g.energy_gpu_kwh * a.alloc_s / g.share_denominator_s ORDER BY a.host, a.gpu) AS energy_gpu_kwh,
+        sum(a.alloc_s ORDER BY a.host, a.gpu) AS gpu_s
     FROM intermediate.allocation_hourly AS a
     JOIN intermediate.gpu_hourly AS g USING (host, gpu, hour_start)
     GROUP BY a.job_id, g.site, g.hour_start
 ),
 gpu_idle AS (
-    SELECT site, hour_start, sum(energy_gpu_kwh * (1 - alloc_s / share_denominator_s)) AS energy_gpu_kwh
+    SELECT site, hour_start, sum(energy_gpu_kwh * (1 - alloc_s / share_denominator_s) ORDER BY host, gpu) AS energy_gpu_kwh
     FROM intermediate.gpu_hourly
     GROUP BY site, hour_start
 ),
 host_jobs_s AS (
-    SELECT a.job_id, a.host, a.hour_start, sum(a.alloc_s) AS alloc_s
+    SELECT a.job_id, a.host, a.hour_start, sum(a.alloc_s ORDER BY a.gpu) AS alloc_s
     FROM intermediate.allocation_hourly AS a
     GROUP BY a.job_id, a.host, a.hour_start
 ),
@@ -38,8 +39,8 @@ host_capacity AS (
         o.site,
         o.hour_start,
         o.energy_kwh,
-        greatest(h.gpu_count * 3600.0, coalesce(sum(s.alloc_s), 0)) AS capacity_s,
-        coalesce(sum(s.alloc_s), 0) AS alloc_s
+        greatest(h.gpu_count * 3600.0, coalesce(sum(s.alloc_s ORDER BY s.job_id), 0)) AS capacity_s,
+        coalesce(sum(s.alloc_s ORDER BY s.job_id), 0) AS alloc_s
     FROM intermediate.host_other_hourly AS o
     JOIN hosts AS h USING (host)
     LEFT JOIN host_jobs_s AS s ON s.host = o.host AND s.hour_start = o.hour_start
@@ -47,7 +48,7 @@ host_capacity AS (
     GROUP BY o.host, o.site, o.hour_start, o.energy_kwh, h.gpu_count
 ),
 host_jobs AS (
-    SELECT s.job_id, c.site, c.hour_start, sum(c.energy_kwh * s.alloc_s / c.capacity_s) AS energy_host_other_kwh
+    SELECT s.job_id, c.site, c.hour_start, sum(c.energy_kwh * s.alloc_s / c.capacity_s ORDER BY c.host) AS energy_host_other_kwh
     FROM host_capacity AS c
     JOIN host_jobs_s AS s USING (host, hour_start)
     WHERE c.capacity_s > 0
@@ -57,18 +58,19 @@ host_idle AS (
     SELECT
         site,
         hour_start,
-        sum(CASE WHEN capacity_s > 0 THEN energy_kwh * (1 - alloc_s / capacity_s) ELSE energy_kwh END) AS energy_host_other_kwh
+        sum(CASE WHEN capacity_s > 0 THEN energy_kwh * (1 - alloc_s / capacity_s) ELSE energy_kwh END ORDER BY host)
+            AS energy_host_other_kwh
     FROM host_capacity
     GROUP BY site, hour_start
 ),
 shared AS (
-    SELECT site, hour_start, sum(energy_kwh) AS energy_kwh
+    SELECT site, hour_start, sum(energy_kwh ORDER BY host) AS energy_kwh
     FROM intermediate.host_other_hourly
     WHERE role <> 'compute'
     GROUP BY site, hour_start
 ),
 site_jobs_s AS (
-    SELECT job_id, site, hour_start, sum(alloc_s) AS alloc_s
+    SELECT job_id, site, hour_start, sum(alloc_s ORDER BY host, gpu) AS alloc_s
     FROM intermediate.allocation_hourly
     GROUP BY job_id, site, hour_start
 ),
@@ -79,7 +81,8 @@ site_capacity AS (
         sh.energy_kwh,
         greatest(
             coalesce((SELECT sum(gpu_count) FROM hosts AS h WHERE h.site = sh.site AND h.role = 'compute'), 0) * 3600.0,
-            coalesce((SELECT sum(alloc_s) FROM site_jobs_s AS s WHERE s.site = sh.site AND s.hour_start = sh.hour_start), 0)
+            coalesce((SELECT sum(alloc_s ORDER BY job_id) FROM site_jobs_s AS s
+                      WHERE s.site = sh.site AND s.hour_start = sh.hour_start), 0)
         ) AS capacity_s
     FROM shared AS sh
 ),
@@ -93,7 +96,7 @@ shared_rest AS (
     SELECT
         c.site,
         c.hour_start,
-        c.energy_kwh - coalesce(sum(j.energy_shared_kwh), 0) AS energy_shared_kwh
+        c.energy_kwh - coalesce(sum(j.energy_shared_kwh ORDER BY j.job_id), 0) AS energy_shared_kwh
     FROM site_capacity AS c
     LEFT JOIN shared_jobs AS j USING (site, hour_start)
     GROUP BY c.site, c.hour_start, c.energy_kwh
