@@ -53,6 +53,15 @@ class _Session:
         self._cm.__exit__(None, None, None)
 
 
+# Telemetry can be far larger than memory: DuckDB stays under this budget and spills the rest to
+# disk next to the database. Every connection to one file must use the same settings.
+MEMORY_LIMIT = "2500MB"
+
+
+def connection_config(database: str) -> dict[str, str]:
+    return {"memory_limit": MEMORY_LIMIT, "temp_directory": str(Path(database).parent / ".duckdb_spill")}
+
+
 def make_duckdb(database: str) -> DuckDBResource:
     Path(database).parent.mkdir(parents=True, exist_ok=True)
-    return DuckDBResource(database=database)
+    return DuckDBResource(database=database, connection_config=connection_config(database))

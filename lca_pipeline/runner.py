@@ -17,7 +17,7 @@ from . import __version__, sql
 from .ingest import discover
 from .manifest import manifest_path, write_manifest
 from .materialize import ensure_schemas
-from .resources import make_duckdb, open_connection
+from .resources import connection_config, make_duckdb, open_connection
 from .settings import load_settings
 
 log = logging.getLogger("lca.run")
@@ -140,7 +140,7 @@ def run_pipeline(
     job = defs.resolve_job_def("lca_refresh" if report else "lca_tables")
     # Holding one connection open keeps the database loaded between assets: each asset's own
     # connection then attaches in microseconds instead of reopening and checkpointing the file.
-    keeper = duckdb.connect(str(db), config={"custom_user_agent": "dagster"})
+    keeper = duckdb.connect(str(db), config={"custom_user_agent": "dagster", **connection_config(str(db))})
     try:
         result = job.execute_in_process(
             run_id=run_id,
