@@ -54,10 +54,12 @@ def telemetry_days(data_dirs: list[Path]) -> tuple[date, date] | None:
             cols = {c.strip().lower(): c for c in rel.columns}
             if "ts" not in cols:
                 continue  # staging reports the missing column with the file's name
-            ts = duckdb.ColumnExpression(cols["ts"]).cast(duckdb.sqltype("VARCHAR"))
-            row = rel.aggregate(
-                f"min(timezone('UTC', TRY_CAST({ts} AS TIMESTAMPTZ))), max(timezone('UTC', TRY_CAST({ts} AS TIMESTAMPTZ)))"
-            ).fetchall()[0]
+            col = duckdb.ColumnExpression(cols["ts"])
+            ts = col.cast(duckdb.sqltype("VARCHAR"))
+            # A typed TIMESTAMP column is UTC already: min/max come from the Parquet statistics.
+            utc = (f"CASE WHEN typeof({col}) = 'TIMESTAMP' THEN CAST({col} AS TIMESTAMP) "
+                   f"ELSE timezone('UTC', TRY_CAST({ts} AS TIMESTAMPTZ)) END")
+            row = rel.aggregate(f"min({utc}), max({utc})").fetchall()[0]
             if row[0] is not None:
                 lo = row[0] if lo is None else min(lo, row[0])
                 hi = row[1] if hi is None else max(hi, row[1])

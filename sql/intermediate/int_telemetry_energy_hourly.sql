@@ -62,20 +62,22 @@ intervals AS (
         AND t1 > t0
 ),
 pieces AS (
-    -- Most intervals sit inside one hour; only those crossing a boundary are exploded.
-    SELECT host, component, gpu, date_trunc('hour', t0) AS hour_start, t1, dt_s AS overlap_s, dt_s,
-           energy_kwh, method, util_pct
-    FROM intervals
-    WHERE date_trunc('hour', t0) = date_trunc('hour', t1 - INTERVAL 1 MICROSECOND)
-    UNION ALL
+    -- One pass over `intervals`: one inside an hour is one piece, one crossing hour boundaries is
+    -- split. (A UNION ALL of the two cases reads `intervals` twice, which materialises it.)
     SELECT
         host, component, gpu, h AS hour_start, t1,
-        date_diff('microsecond', greatest(t0, h), least(t1, h + INTERVAL 1 HOUR)) / 1e6 AS overlap_s,
+        CASE WHEN single THEN dt_s
+             ELSE date_diff('microsecond', greatest(t0, h), least(t1, h + INTERVAL 1 HOUR)) / 1e6 END AS overlap_s,
         dt_s, energy_kwh, method, util_pct
     FROM (
-        SELECT *, unnest(generate_series(date_trunc('hour', t0), t1 - INTERVAL 1 MICROSECOND, INTERVAL 1 HOUR)) AS h
+        SELECT
+            *,
+            date_trunc('hour', t0) = date_trunc('hour', t1 - INTERVAL 1 MICROSECOND) AS single,
+            unnest(CASE WHEN date_trunc('hour', t0) = date_trunc('hour', t1 - INTERVAL 1 MICROSECOND)
+                        THEN [date_trunc('hour', t0)]
+                        ELSE generate_series(date_trunc('hour', t0), t1 - INTERVAL 1 MICROSECOND, INTERVAL 1 HOUR)
+                   END) AS h
         FROM intervals
-        WHERE date_trunc('hour', t0) <> date_trunc('hour', t1 - INTERVAL 1 MICROSECOND)
     )
 )
 SELECT

@@ -1,9 +1,12 @@
 -- Non-GPU host power for one UTC-day window: typed, checked, duplicates flagged.
-WITH typed AS (
+WITH typed AS NOT MATERIALIZED (
     SELECT
         source_file,
         source_row,
-        timezone('UTC', TRY_CAST(ts AS TIMESTAMPTZ)) AS ts,
+        -- A typed TIMESTAMP column is UTC already; folding typeof() skips the per-row time-zone
+        -- conversion and lets the window filter reach the Parquet row-group statistics.
+        CASE WHEN typeof(ts) = 'TIMESTAMP' THEN CAST(ts AS TIMESTAMP)
+             ELSE timezone('UTC', TRY_CAST(ts AS TIMESTAMPTZ)) END AS ts,
         NULLIF(trim(CAST(host AS VARCHAR)), '') AS host,
         lower(NULLIF(trim(CAST(component AS VARCHAR)), '')) AS component,
         TRY_CAST(power_w AS DOUBLE) AS power_w,
@@ -13,14 +16,14 @@ WITH typed AS (
         src AS raw
     FROM src
 ),
-windowed AS (
+windowed AS NOT MATERIALIZED (
     SELECT *
     FROM typed
     WHERE ts IS NULL
         OR CAST($window_start AS TIMESTAMP) IS NULL
         OR (ts >= CAST($window_start AS TIMESTAMP) AND ts < CAST($window_end AS TIMESTAMP))
 ),
-checked AS (
+checked AS NOT MATERIALIZED (
     SELECT
         w.*,
         CASE
@@ -45,16 +48,33 @@ checked AS (
     FROM windowed AS w
     LEFT JOIN staging.hosts AS h ON h.host = w.host
 ),
+dup_keys AS (
+    -- Keys seen more than once among rows that passed the checks (a hash aggregate on the key, not a
+    -- window sorting every full row); only their rows are ranked, the first by file and row kept.
+    SELECT host, component, ts
+    FROM checked
+    WHERE qa IS NULL
+    GROUP BY host, component, ts
+    HAVING count(*) > 1
+),
+dup_rows AS (
+    SELECT
+        c.source_file,
+        c.source_row,
+        row_number() OVER (PARTITION BY c.host, c.component, c.ts ORDER BY c.source_file, c.source_row) AS rn
+    FROM checked AS c
+    JOIN dup_keys AS d ON d.host = c.host AND d.component = c.component AND d.ts = c.ts
+    WHERE c.qa IS NULL
+),
 deduped AS (
     SELECT
-        *,
+        c.*,
         CASE
-            WHEN qa IS NULL
-                AND row_number() OVER (PARTITION BY qa IS NULL, host, component, ts ORDER BY source_file, source_row) > 1
-                THEN {'col': 'ts', 'reason': 'duplicate key (host, component, ts)', 'raw': CAST(ts AS VARCHAR)}
-            ELSE qa
+            WHEN r.rn > 1 THEN {'col': 'ts', 'reason': 'duplicate key (host, component, ts)', 'raw': CAST(c.ts AS VARCHAR)}
+            ELSE c.qa
         END AS qa_final
-    FROM checked
+    FROM checked AS c
+    LEFT JOIN dup_rows AS r ON r.source_file = c.source_file AND r.source_row = c.source_row
 )
 SELECT
     ts,
