@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import duckdb
 
 from . import sql
-from .inputs import INPUTS, PROVENANCE, InputSpec
+from .inputs import INPUTS, InputSpec
 
 log = logging.getLogger("lca.ingest")
 
@@ -267,17 +266,8 @@ def _ensure_table(conn: duckdb.DuckDBPyConnection, table: str) -> None:
     )
 
 
-def provenance_columns() -> tuple[str, ...]:
-    return PROVENANCE
-
-
 def data_dirs_for(data_dir: Path, imported_dir: Path | None) -> list[Path]:
     dirs = [Path(data_dir)]
     if imported_dir is not None and Path(imported_dir).is_dir():
         dirs.append(Path(imported_dir))
     return dirs
-
-
-def env_path(name: str, default: str) -> str:
-    """Only for resource construction in definitions.py, never inside assets."""
-    return os.environ.get(name, default)

@@ -5,7 +5,7 @@ from datetime import timedelta
 import dagster as dg
 
 from ..partitions import DAILY
-from .checks import CHECKS
+from .checks import CHECKS  # noqa: F401  (re-exported for definitions.py)
 from .embodied import EMBODIED_ASSETS
 from .factors import FACTOR_ASSETS
 from .lifecycle import LIFECYCLE_ASSETS
