@@ -193,8 +193,12 @@ def stage_input(
     table = f"staging.{input_name}"
     conn.execute("BEGIN TRANSACTION")
     try:
+        # Each staging statement ends in its typed columns plus `qa` (the first failed check as a
+        # struct) and `raw` (the row as read); the quarantine columns are unpacked here, once.
         conn.execute(
-            f"CREATE OR REPLACE TEMP TABLE _stg AS {sql.wrapped(f'staging/stg_{input_name}')}",
+            "CREATE OR REPLACE TEMP TABLE _stg AS SELECT * EXCLUDE (qa, raw), qa.col AS qa_column, "
+            "qa.reason AS qa_reason, qa.raw AS qa_raw, CASE WHEN qa IS NOT NULL THEN to_json(raw) END AS raw_row "
+            f"FROM ({sql.wrapped(f'staging/stg_{input_name}')})",
             sql.params_for(f"staging/stg_{input_name}", bound),
         )
         _ensure_table(conn, table)

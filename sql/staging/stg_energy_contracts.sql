@@ -51,9 +51,7 @@ SELECT
     source_row,
     origin_file,
     origin_line,
-    qa.col AS qa_column,
-    qa.reason AS qa_reason,
-    qa.raw AS qa_raw,
-    CASE WHEN qa IS NOT NULL THEN to_json(raw) END AS raw_row,
+    qa,
+    raw,
     NULL::DATE AS partition_day
 FROM checked

@@ -1,5 +1,5 @@
 -- GPU telemetry for one UTC-day window: typed, units normalised (counter mJ to kWh), checked.
--- Rows failing a check keep qa_column/qa_reason/qa_raw and go to audit.quarantine.
+-- Rows failing a check carry `qa` (column, reason, raw value) and go to audit.quarantine.
 WITH typed AS NOT MATERIALIZED (
     SELECT
         source_file,
@@ -105,9 +105,7 @@ SELECT
     source_row,
     origin_file,
     origin_line,
-    qa_final.col AS qa_column,
-    qa_final.reason AS qa_reason,
-    qa_final.raw AS qa_raw,
-    CASE WHEN qa_final IS NOT NULL THEN to_json(raw) END AS raw_row,
+    qa_final AS qa,
+    raw,
     CAST(ts AS DATE) AS partition_day
 FROM deduped

@@ -62,9 +62,7 @@ SELECT
     source_row,
     origin_file,
     origin_line,
-    qa_final.col AS qa_column,
-    qa_final.reason AS qa_reason,
-    qa_final.raw AS qa_raw,
-    CASE WHEN qa_final IS NOT NULL THEN to_json(raw) END AS raw_row,
+    qa_final AS qa,
+    raw,
     NULL::DATE AS partition_day
 FROM deduped
