@@ -12,6 +12,21 @@ from pathlib import Path
 
 DEFAULT_DATA = Path("data/sample")
 DEFAULT_DB = Path("data/warehouse/lca.duckdb")
+EPILOG = """\
+examples:
+  lca demo                                   generate the sample and run everything on it
+  lca run --data DIR --db FILE               refresh from your exports and publish
+  lca status                                 last run, published version, freshness
+  lca explain --model helios-7b --stage training --date 2024-03-05
+  lca report --out report.html
+
+exit codes:
+  0  success
+  1  error: a bad input, setting or failed asset/check (one line says which; --debug for a traceback)
+  2  wrong command-line usage
+  3  lca status: the published data is stale, the last run failed or a check fails
+  130 interrupted
+"""
 
 
 def _quiet() -> None:
@@ -32,7 +47,7 @@ def _print_summary(db: Path, outcome) -> None:
     from .runner import summary
 
     print(f"\nrun {outcome.run_id}: days {outcome.partition_range[0]}..{outcome.partition_range[1]} "
-          f"in {outcome.seconds:.1f} s -> {db}")
+          f"in {outcome.seconds:.1f} s -> published {db} ({outcome.version})")
     print(f"  {'table':<40} {'rows':>12}")
     for table, rows in summary(db):
         print(f"  {table:<40} {rows:>12}")
@@ -41,13 +56,44 @@ def _print_summary(db: Path, outcome) -> None:
     print(f"  manifest: {outcome.manifest}")
 
 
+def _days(value: str | None) -> tuple[str, str] | None:
+    if not value:
+        return None
+    from datetime import date
+
+    first, _, last = value.partition("..")
+    try:
+        return date.fromisoformat(first).isoformat(), date.fromisoformat(last or first).isoformat()
+    except ValueError:
+        raise ValueError(f"--days {value!r}: give YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD") from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .runner import run_pipeline
 
     print(f"lca run: data {args.data} -> {args.db}")
-    outcome = run_pipeline(Path(args.data), Path(args.db), Path(args.config) if args.config else None)
+    outcome = run_pipeline(Path(args.data), Path(args.db), Path(args.config) if args.config else None,
+                           days=_days(args.days), select=args.select, launcher=f"lca {args.command}")
     _print_summary(Path(args.db), outcome)
     return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .status import render_status, status
+
+    info = status(Path(args.db), stale_after_h=args.stale_after)
+    print(render_status(info))
+    return 0 if info["ok"] else 3
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from .runner import dagster_home
+
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home()), "LCA_DATA_DIR": args.data, "LCA_DB": args.db}
+    print(f"dagster dev with DAGSTER_HOME={env['DAGSTER_HOME']} (the instance `lca run` records into)")
+    return subprocess.call(["dagster", "dev", "-w", "workspace.yaml"], env=env)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -119,7 +165,11 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lca", description="Life-cycle assessment of ML models.")
+    parser = argparse.ArgumentParser(
+        prog="lca", description="Life-cycle assessment of ML models.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on failure")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -128,13 +178,32 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--db", default=str(DEFAULT_DB), help="DuckDB file (default: data/warehouse/lca.duckdb)")
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
 
-    run = sub.add_parser("run", help="ingest a data directory and materialise every asset")
+    run = sub.add_parser(
+        "run", help="refresh: ingest a data directory, rebuild every table and publish",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  lca run --data /srv/exports --db /srv/lca/lca.duckdb\n"
+               "  lca run --days 2024-03-04..2024-03-05\n  lca run --select marts/model_lifecycle",
+    )
     add_run_args(run)
     run.add_argument("--config", help="settings file (default: DATA/lca.toml)")
+    run.add_argument("--days", help="only these UTC days: YYYY-MM-DD or FIRST..LAST (default: every day in the data)")
+    run.add_argument("--select", action="append",
+                     help="only this asset (and what the run always does), e.g. marts/stage_impacts; repeatable")
     run.set_defaults(func=cmd_run)
+
+    st = sub.add_parser("status", help="last run, published version and age, telemetry freshness, failing checks")
+    st.add_argument("--db", default=str(DEFAULT_DB), help="published DuckDB file (default: data/warehouse/lca.duckdb)")
+    st.add_argument("--stale-after", type=float, default=36.0,
+                    help="hours after which the published data counts as stale (default 36; exit 3)")
+    st.set_defaults(func=cmd_status)
+
+    ui = sub.add_parser("ui", help="the Dagster UI on the instance `lca run` records into")
+    add_run_args(ui)
+    ui.set_defaults(func=cmd_ui)
 
     demo = sub.add_parser("demo", help="generate the bundled sample (if absent) and run it")
     add_run_args(demo)
+    demo.set_defaults(days=None, select=None)
     demo.add_argument("--regenerate", action="store_true", help="regenerate the sample even if present")
     demo.set_defaults(func=cmd_demo)
 

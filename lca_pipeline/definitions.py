@@ -8,38 +8,38 @@ from pathlib import Path
 import dagster as dg
 
 from .assets.raw import raw_inputs
-from .resources import LcaResource, make_duckdb
+from .resources import LcaResource, Warehouse
 
 
 def build_definitions(data_dir: str, database: str, config_file: str | None = None,
-                      imported_dir: str | None = None) -> dg.Definitions:
-    """Definitions bound to one data directory and one DuckDB file (used by the CLI and tests)."""
-    from .assets import ASSETS, CHECKS, JOBS, SCHEDULES
+                      imported_dir: str | None = None, keep_versions: int = 5) -> dg.Definitions:
+    """Definitions bound to one data directory and one published DuckDB file (CLI, UI and tests)."""
+    from .assets import ASSETS, CHECKS, JOBS, SCHEDULES, SENSORS
 
+    published = Path(database)
     return dg.Definitions(
         assets=[raw_inputs, *ASSETS],
         asset_checks=CHECKS,
         jobs=JOBS,
         schedules=SCHEDULES,
+        sensors=SENSORS,
         resources={
-            "duckdb": make_duckdb(database),
+            "warehouse": Warehouse(path=str(published), keep_versions=keep_versions),
             "lca": LcaResource(
                 data_dir=data_dir,
                 config_file=config_file,
-                imported_dir=imported_dir,
-                report_file=str(Path(database).parent / "report.html"),
+                imported_dir=imported_dir or str(published.parent / ".work" / "imported"),
             ),
         },
-        # One DuckDB file takes one writer at a time; runs execute their steps in one process.
+        # The work database takes one writer at a time: a run executes its steps in one process.
         executor=dg.in_process_executor,
     )
 
 
 # The UI and `dagster definitions validate` read the environment here, never inside assets.
-_DB = os.environ.get("LCA_DB", "data/warehouse/lca.duckdb")
 defs = build_definitions(
     data_dir=os.environ.get("LCA_DATA_DIR", "data/sample"),
-    database=_DB,
+    database=os.environ.get("LCA_DB", "data/warehouse/lca.duckdb"),
     config_file=os.environ.get("LCA_CONFIG") or None,
-    imported_dir=os.environ.get("LCA_IMPORTED_DIR") or os.path.join(os.path.dirname(_DB) or ".", "imported"),
+    imported_dir=os.environ.get("LCA_IMPORTED_DIR") or None,
 )

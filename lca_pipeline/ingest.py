@@ -245,6 +245,7 @@ def stage_input(
         ).fetchall()
     )
     conn.execute("DROP TABLE IF EXISTS _stg")
+    conn.execute("DROP VIEW IF EXISTS src")  # the view names files of this run only: never left behind
     content = hashlib.sha256("".join(f"{f.path}\0{identities[f.path][0]}\n" for f in files).encode())
     return StageResult(input_name, len(files), int(staged), int(quarantined), reasons, content.hexdigest()[:16])
 

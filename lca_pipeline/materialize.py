@@ -25,25 +25,15 @@ sql.register(
     "audit/create_runs",
     "audit/create_assumptions",
     "audit/create_imports",
-    "audit/migrate_runs",
 )
 
 
 def ensure_schemas(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the schemas and audit tables once per database (a cheap probe after that)."""
-    ready = conn.execute(
-        "SELECT count(*) FROM information_schema.columns "
-        "WHERE table_schema = 'audit' AND table_name = 'runs' AND column_name = 'settings_json'"
-    ).fetchall()[0][0]
-    if ready and conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'audit' AND table_name = 'imports'"
-    ).fetchall()[0][0]:
-        return
+    """Create the schemas and audit tables that do not exist yet (the warehouse calls it once per run)."""
     for schema in ("staging", "intermediate", "marts", "audit"):
         sql.execute(conn, f"audit/create_schema_{schema}")
     for table in ("quarantine", "ingest_counts", "source_files", "runs", "assumptions", "imports"):
         sql.execute(conn, f"audit/create_{table}")
-    sql.execute(conn, "audit/migrate_runs")
 
 
 def replace_table(conn: duckdb.DuckDBPyConnection, table: str, name: str, params: dict[str, Any]) -> None:
@@ -115,8 +105,3 @@ def table_metadata(
 def report(table: str, rows: int, started: float, extra: str = "") -> None:
     """One progress line per asset, read by the `lca` command."""
     progress_log.info("%-40s %12d rows %8.2f s %s", table, rows, time.perf_counter() - started, extra)
-
-
-def window_of(context: dg.AssetExecutionContext) -> tuple[datetime, datetime]:
-    tw = context.partition_time_window
-    return tw.start.replace(tzinfo=None), tw.end.replace(tzinfo=None)

@@ -1,15 +1,26 @@
-"""Resources: where the data and the warehouse are, and the parsed settings."""
+"""Resources: the data directory with its settings (parsed once per run), and the warehouse.
+
+The warehouse owns every DuckDB connection. A refresh writes a *work* database that nobody else
+opens; analysts read the *published* database, which only the publish step replaces (by an atomic
+rename), so a reader never waits for a refresh and a refresh never waits for a reader.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from .ingest import data_dirs_for
 from .settings import Settings, load_settings
+
+# Telemetry can be far larger than memory: DuckDB stays under this budget and spills the rest to
+# disk beside the work database. Every connection to one file must use the same settings.
+MEMORY_LIMIT = "2500MB"
 
 
 class LcaResource(dg.ConfigurableResource):
@@ -18,50 +29,122 @@ class LcaResource(dg.ConfigurableResource):
     data_dir: str
     config_file: str | None = None
     imported_dir: str | None = None
-    report_file: str = "data/warehouse/report.html"
+    _settings: Settings | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Parsed once per run (per step process with a multiprocess executor), never per asset.
+        self._settings = load_settings(self.config_path())
 
     def config_path(self) -> Path:
         return Path(self.config_file) if self.config_file else Path(self.data_dir) / "lca.toml"
 
     def settings(self) -> Settings:
-        return load_settings(self.config_path())
+        if self._settings is None:
+            self._settings = load_settings(self.config_path())
+        return self._settings
 
-    def report_path(self) -> Path:
-        return Path(self.report_file)
+    def data_root(self) -> Path:
+        # One spelling of every path whatever the launcher's working directory, so audit rows match.
+        return Path(self.data_dir).resolve()
+
+    def imports_root(self) -> Path | None:
+        return Path(self.imported_dir).resolve() if self.imported_dir else None
 
     def data_dirs(self) -> list[Path]:
-        return data_dirs_for(Path(self.data_dir), Path(self.imported_dir) if self.imported_dir else None)
+        return data_dirs_for(self.data_root(), self.imports_root())
 
 
-def open_connection(resource: DuckDBResource):
-    """A DuckDB connection with the session settings every statement assumes (UTC)."""
-    return _Session(resource)
+def work_path_for(published: Path) -> Path:
+    """Where a refresh builds the next version of `published`: a folder nobody else reads."""
+    return published.parent / ".work" / published.name
 
 
-class _Session:
-    def __init__(self, resource: DuckDBResource) -> None:
-        self._cm = resource.get_connection()
-
-    def __enter__(self) -> duckdb.DuckDBPyConnection:
-        self._conn = self._cm.__enter__()
-        self._conn.execute("SET TimeZone = 'UTC'")
-        return self._conn
-
-    def __exit__(self, *exc) -> None:
-        # dagster-duckdb closes only on a clean exit; a failed asset must not leave the file open.
-        self._conn.close()
-        self._cm.__exit__(None, None, None)
+def _config(spill_dir: Path) -> dict[str, str]:
+    return {"memory_limit": MEMORY_LIMIT, "temp_directory": str(spill_dir)}
 
 
-# Telemetry can be far larger than memory: DuckDB stays under this budget and spills the rest to
-# disk next to the database. Every connection to one file must use the same settings.
-MEMORY_LIMIT = "2500MB"
+def connect_utc(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the session settings every statement assumes (UTC, memory budget)."""
+    path = Path(path)
+    config = {} if read_only else _config(path.parent / ".duckdb_spill")
+    conn = duckdb.connect(str(path), read_only=read_only, config=config)
+    conn.execute("SET TimeZone = 'UTC'")
+    return conn
 
 
-def connection_config(database: str) -> dict[str, str]:
-    return {"memory_limit": MEMORY_LIMIT, "temp_directory": str(Path(database).parent / ".duckdb_spill")}
+@contextmanager
+def read_published(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to a published database; it never blocks, nor is blocked by, a refresh."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no published database at {path}: run `lca run` (or `lca demo`) first")
+    conn = connect_utc(path, read_only=True)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
-def make_duckdb(database: str) -> DuckDBResource:
-    Path(database).parent.mkdir(parents=True, exist_ok=True)
-    return DuckDBResource(database=database, connection_config=connection_config(database))
+class Warehouse(dg.ConfigurableResource):
+    """The one owner of DuckDB connections: the work database of a refresh and the published one."""
+
+    path: str
+    keep_versions: int = 5
+    _keeper: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+    _ready: bool = PrivateAttr(default=False)
+
+    @property
+    def published(self) -> Path:
+        return Path(self.path).resolve()
+
+    @property
+    def work(self) -> Path:
+        return work_path_for(self.published)
+
+    @property
+    def work_dir(self) -> Path:
+        return self.work.parent
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self.release()
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection to the work database, schemas created once per process."""
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        if self._keeper is None and not self.work.exists():
+            # A materialisation outside a full refresh (one asset from the UI) starts from what
+            # is published, never from an empty database.
+            from .publish import restore_work
+
+            restore_work(self.published, self.work)
+        if self._keeper is None:
+            # Holding one connection open keeps the database loaded between assets: each asset's
+            # connection then attaches in microseconds instead of reopening and checkpointing it.
+            self._keeper = connect_utc(self.work)
+        conn = self._keeper.cursor()
+        conn.execute("SET TimeZone = 'UTC'")
+        try:
+            if not self._ready:
+                from .materialize import ensure_schemas
+
+                ensure_schemas(conn)
+                self._ready = True
+            yield conn
+        finally:
+            conn.close()
+
+    def release(self) -> None:
+        """Close every connection to the work database (before it is restored or published)."""
+        if self._keeper is not None:
+            try:
+                self._keeper.execute("CHECKPOINT")
+            finally:
+                self._keeper.close()
+                self._keeper = None
+        self._ready = False
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with read_published(self.published) as conn:
+            yield conn

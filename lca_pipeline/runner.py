@@ -1,29 +1,41 @@
-"""Runs the whole pipeline in-process for one data directory: what `lca run` and `lca demo` do."""
+"""`lca run` and `lca demo`: a thin launcher of the `lca_refresh` job on the days the data has.
+
+Everything the refresh does (importer folders, run record, tables, checks, report, manifest,
+publish) happens inside the job, so a run from the UI, the schedule or the sensor is the same run.
+"""
 
 from __future__ import annotations
 
-import logging
-import subprocess
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
-from . import __version__, sql
+from . import runlog
 from .ingest import discover
-from .manifest import manifest_path, write_manifest
-from .materialize import ensure_schemas
-from .resources import connection_config, make_duckdb, open_connection
+from .inputs import INPUTS
+from .manifest import manifest_path
+from .partitions import data_days, register_days
+from .resources import read_published
 from .settings import load_settings
 
-log = logging.getLogger("lca.run")
-sql.register("audit/insert_run", "audit/finish_run", "audit/delete_imports", "audit/insert_import")
-
-TELEMETRY_INPUTS = ("gpu_samples", "node_samples")
+PROJECT_HOME = Path(".dagster_home")
+# Runs launched by the daemon (schedule, sensor, UI) wait for each other: one writes the work area.
+INSTANCE_YAML = """\
+# Written by `lca`: the project-local Dagster instance that `lca run`, `dagster dev` and `dg dev` share.
+telemetry:
+  enabled: false
+concurrency:
+  runs:
+    tag_concurrency_limits:
+      - key: lca/refresh
+        limit: 1
+  pools:
+    default_limit: 1
+"""
 
 
 class RunFailed(RuntimeError):
@@ -37,47 +49,23 @@ class RunOutcome:
     seconds: float
     checks: list[tuple[str, bool]] = field(default_factory=list)
     manifest: Path | None = None
+    version: str | None = None
 
 
-def telemetry_days(data_dirs: list[Path]) -> tuple[date, date] | None:
-    """First and last UTC day of telemetry in the data, read from the files' ts column."""
-    conn = duckdb.connect()
-    conn.execute("SET TimeZone = 'UTC'")
-    lo: datetime | None = None
-    hi: datetime | None = None
-    for name in TELEMETRY_INPUTS:
-        for path in discover(data_dirs, name):
-            if path.suffix.lower() == ".parquet":
-                rel = conn.read_parquet(str(path))
-            else:
-                rel = conn.read_csv(str(path), all_varchar=True, header=True)
-            cols = {c.strip().lower(): c for c in rel.columns}
-            if "ts" not in cols:
-                continue  # staging reports the missing column with the file's name
-            col = duckdb.ColumnExpression(cols["ts"])
-            ts = col.cast(duckdb.sqltype("VARCHAR"))
-            # A typed TIMESTAMP column is UTC already: min/max come from the Parquet statistics.
-            utc = (f"CASE WHEN typeof({col}) = 'TIMESTAMP' THEN CAST({col} AS TIMESTAMP) "
-                   f"ELSE timezone('UTC', TRY_CAST({ts} AS TIMESTAMPTZ)) END")
-            row = rel.aggregate(f"min({utc}), max({utc})").fetchall()[0]
-            if row[0] is not None:
-                lo = row[0] if lo is None else min(lo, row[0])
-                hi = row[1] if hi is None else max(hi, row[1])
-    conn.close()
-    if lo is None:
-        return None
-    return lo.date(), hi.date()
+def dagster_home() -> Path:
+    """DAGSTER_HOME when set, else `.dagster_home` in the current folder (created with its dagster.yaml)."""
+    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_HOME).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        (home / "dagster.yaml").write_text(INSTANCE_YAML, encoding="utf-8")
+    return home
 
 
-def git_describe() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--tags"],
-            capture_output=True, text=True, timeout=5, cwd=Path(__file__).resolve().parent,
-        )
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
+def persistent_instance() -> dg.DagsterInstance:
+    """The Dagster instance the UI reads, so runs, materialisations and checks of `lca` show there."""
+    home = dagster_home()
+    os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
 
 
 def _first_failure(result: dg.ExecuteInProcessResult) -> str | None:
@@ -91,67 +79,77 @@ def _first_failure(result: dg.ExecuteInProcessResult) -> str | None:
     return None
 
 
+def check_data_dir(data_dir: Path) -> None:
+    """A missing or empty data folder is a clear error naming it, never a run over an invented day."""
+    if not data_dir.is_dir():
+        raise FileNotFoundError(f"data directory not found: {data_dir} (create it or pass --data)")
+    from .importers import detect_kind_folders
+
+    if not any(discover([data_dir], name) for name in INPUTS) and not detect_kind_folders(data_dir):
+        raise FileNotFoundError(
+            f"data directory {data_dir} has no input files: expected e.g. {data_dir}/jobs.csv or "
+            f"{data_dir}/gpu_samples/*.parquet (docs/data-contract.md), or an importer folder such as "
+            f"{data_dir}/nvidia-smi/ (docs/importers.md)"
+        )
+
+
 def run_pipeline(
     data_dir: Path,
     db: Path,
     config: Path | None = None,
     imported_dir: Path | None = None,
     report: bool = True,
+    days: tuple[str, str] | None = None,
+    select: list[str] | None = None,
+    instance: dg.DagsterInstance | None = None,
+    launcher: str = "lca run",
 ) -> RunOutcome:
-    """Stage every input and materialise every asset for every day of telemetry present."""
+    """Launch the refresh job over every day of data (or `days`) and wait for it."""
     from .definitions import build_definitions
 
     data_dir, db = Path(data_dir).resolve(), Path(db).resolve()
-    if not data_dir.is_dir():
-        raise FileNotFoundError(f"data directory not found: {data_dir} (create it or pass --data)")
-    config = Path(config).resolve() if config is not None else data_dir / "lca.toml"
-    settings = load_settings(config)  # fail early, before any table is touched
-    imported_dir = imported_dir if imported_dir is not None else db.parent / "imported"
-    imports = prepare_imports(data_dir, imported_dir, settings.importers)
-    dirs = [data_dir] + ([imported_dir] if imported_dir.is_dir() else [])
-    days = telemetry_days(dirs) or _job_days(dirs)
-    start, end = (d.isoformat() for d in days)
+    check_data_dir(data_dir)
+    config = Path(config).resolve() if config is not None else None
+    imported_dir = Path(imported_dir).resolve() if imported_dir is not None else db.parent / ".work" / "imported"
+    # Validated here too, so a bad lca.toml is reported before anything runs; the job parses it once.
+    settings = load_settings(config or data_dir / "lca.toml")
+    defs = build_definitions(str(data_dir), str(db), str(config) if config else None, str(imported_dir))
+    instance = instance or persistent_instance()
+    # Telemetry in importer folders has days only once converted: the job converts them on every run
+    # (its imports step); before the first run, a preview conversion tells which days to run.
+    from .importers import detect_kind_folders
 
-    defs = build_definitions(str(data_dir), str(db), str(config), str(imported_dir))
+    if detect_kind_folders(data_dir) and not imported_dir.is_dir():
+        from .assets.run import prepare_imports
+
+        prepare_imports(data_dir, imported_dir, settings.importers)
+    found = data_days([data_dir, imported_dir] if imported_dir.is_dir() else [data_dir])
+    if days is None:
+        if not found:
+            raise FileNotFoundError(f"{data_dir}: no telemetry and no job with a valid start date to run for")
+        days = (min(found).isoformat(), max(found).isoformat())
+    start, end = days
+    from datetime import date as _date
+
+    register_days(instance, {_date.fromisoformat(start), _date.fromisoformat(end)} | found)
+    job = defs.resolve_job_def("lca_refresh" if report else "lca_tables")
     run_id = str(uuid.uuid4())
     started = time.perf_counter()
-    db.parent.mkdir(parents=True, exist_ok=True)
-    with open_connection(make_duckdb(str(db))) as conn:
-        ensure_schemas(conn)
-        sql.execute(conn, "audit/insert_run", {
-            "run_id": run_id,
-            "started_at": datetime.now(timezone.utc).replace(tzinfo=None),
-            "package_version": __version__,
-            "git_describe": git_describe(),
-            "settings_hash": settings.digest(),
-            "settings_source": settings.source,
-            "settings_json": settings.to_json(),
-            "data_dir": str(data_dir),
-            "partition_range": f"{start}..{end}",
-        })
-        sql.execute(conn, "audit/delete_imports")
-        for kind, f in imports:
-            for output, path in sorted(f.outputs.items()):
-                sql.execute(conn, "audit/insert_import", {
-                    "run_id": run_id, "kind": kind, "source": str(f.source), "sha256": f.sha256,
-                    "output_input": output, "output_path": str(path), "rows_in": f.rows_in,
-                    "rows_out": f.rows_out, "rows_flagged": f.rows_flagged, "rows_folded": f.rows_folded,
-                    "rows_written": f.rows_written.get(output) if isinstance(f.rows_written, dict) else None,
-                    "notes": list(f.notes),
-                })
-    job = defs.resolve_job_def("lca_refresh" if report else "lca_tables")
-    # Holding one connection open keeps the database loaded between assets: each asset's own
-    # connection then attaches in microseconds instead of reopening and checkpointing the file.
-    keeper = duckdb.connect(str(db), config={"custom_user_agent": "dagster", **connection_config(str(db))})
-    try:
-        result = job.execute_in_process(
-            run_id=run_id,
-            tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end},
-            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-            raise_on_error=False,
-        )
-    finally:
-        keeper.close()
+    selection = None
+    if select:
+        from .assets.run import PUBLICATIONS, RUNS, IMPORTS
+
+        keys = {dg.AssetKey(s.replace(".", "/").split("/")) for s in select} | {RUNS, IMPORTS, PUBLICATIONS}
+        selection = sorted(keys, key=lambda k: k.to_user_string())
+    result = job.execute_in_process(
+        run_id=run_id,
+        instance=instance,
+        tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end,
+              "lca/launcher": launcher},
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        raise_on_error=False,
+        asset_selection=selection,
+    )
     checks = [
         (f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}",
          e.asset_check_evaluation_data.passed)
@@ -160,64 +158,18 @@ def run_pipeline(
     ]
     failure = _first_failure(result)
     failed_checks = [name for name, ok in checks if not ok]
-    status = "success" if result.success and not failed_checks else "failure"
-    with open_connection(make_duckdb(str(db))) as conn:
-        sql.execute(conn, "audit/finish_run", {
-            "run_id": run_id,
-            "ended_at": datetime.now(timezone.utc).replace(tzinfo=None),
-            "status": status,
-        })
+    record = next((r for r in runlog.runs(db) if r["run_id"] == run_id), {})
     if failure:
-        raise RunFailed(failure)
+        raise RunFailed(f"{failure} (published data unchanged: {db})")
     if failed_checks:
-        raise RunFailed(f"check failed: {', '.join(failed_checks)} (see the Dagster UI or audit tables)")
-    with open_connection(make_duckdb(str(db))) as conn:
-        manifest = write_manifest(conn, settings, manifest_path(db))
-    log.info("manifest: %d inputs, %d outputs", len(manifest["inputs"]), len(manifest["outputs"]))
-    return RunOutcome(run_id, (start, end), time.perf_counter() - started, checks, manifest_path(db))
-
-
-def _job_days(dirs: list[Path]) -> tuple[date, date]:
-    """Without telemetry, one partition on the first job day keeps the partitioned tables defined."""
-    conn = duckdb.connect()
-    conn.execute("SET TimeZone = 'UTC'")
-    first: date | None = None
-    for path in discover(dirs, "jobs"):
-        rel = conn.read_csv(str(path), all_varchar=True, header=True) if path.suffix == ".csv" else conn.read_parquet(str(path))
-        cols = {c.strip().lower(): c for c in rel.columns}
-        if "start" in cols:
-            col = duckdb.ColumnExpression(cols["start"]).cast(duckdb.sqltype("VARCHAR"))
-            value = rel.aggregate(f"min(timezone('UTC', TRY_CAST({col} AS TIMESTAMPTZ)))").fetchall()[0][0]
-            if value is not None:
-                first = value.date() if first is None else min(first, value.date())
-    conn.close()
-    day = first or date(2020, 1, 1)
-    return day, day
-
-
-def prepare_imports(data_dir: Path, imported_dir: Path, options: dict) -> list[tuple[str, object]]:
-    """Convert importer-kind folders in the data directory (nvidia-smi/, sacct/, ...) into contract files."""
-    import shutil
-
-    from .importers import detect_kind_folders, import_source
-
-    found = detect_kind_folders(data_dir)
-    if imported_dir.is_dir():
-        shutil.rmtree(imported_dir)  # rebuilt from the exports every run, never edited by hand
-    if not found:
-        return []
-    imported_dir.mkdir(parents=True, exist_ok=True)
-    files = []
-    for kind, folder in found:
-        log.info("importing %s from %s", kind, folder)
-        result = import_source(kind, folder, imported_dir, options)
-        files += [(kind, f) for f in result.files]
-    return files
+        raise RunFailed(f"check failed: {', '.join(failed_checks)} (data published; see `lca status`)")
+    return RunOutcome(run_id, (start, end), time.perf_counter() - started, checks, manifest_path(db),
+                      record.get("version"))
 
 
 def summary(db: Path) -> list[tuple[str, int]]:
-    """Row counts of every table the run wrote, in schema order."""
-    with open_connection(make_duckdb(str(db))) as conn:
+    """Row counts of every table in the published database, in schema order."""
+    with read_published(db) as conn:
         tables = conn.execute(
             "SELECT table_schema || '.' || table_name FROM information_schema.tables "
             "WHERE table_schema IN ('staging', 'intermediate', 'marts', 'audit') "

@@ -19,3 +19,16 @@ def shared_data() -> Path:
             pytest.fail(f"CI=true but shared data is missing at {SHARED_DATA}")
         pytest.skip(f"real data not found at {SHARED_DATA} (a user's clone); these tests run in CI")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`lca run` records into a persistent Dagster instance; tests give it a home of their own."""
+    home = tmp_path_factory.mktemp("dagster_home")
+    old = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("DAGSTER_HOME", None)
+    else:
+        os.environ["DAGSTER_HOME"] = old

@@ -1,50 +1,45 @@
 """Asset definitions, one module per layer, gathered here for definitions.py."""
 
-from datetime import timedelta
-
 import dagster as dg
 
-from ..partitions import DAILY
+from ..automation import schedule_for, sensor_for
+from ..partitions import DAYS
 from .checks import CHECKS  # noqa: F401  (re-exported for definitions.py)
 from .embodied import EMBODIED_ASSETS
 from .factors import FACTOR_ASSETS
 from .lifecycle import LIFECYCLE_ASSETS
 from .lineage import lineage_asset
-from .report import report
 from .operational import OPERATIONAL_ASSETS
+from .report import report
+from .run import imports, publications_asset, record_failure, runs
 from .staging import STAGING_ASSETS
 
 _TABLES: list[dg.AssetsDefinition] = [
     *STAGING_ASSETS, *FACTOR_ASSETS, *OPERATIONAL_ASSETS, *EMBODIED_ASSETS, *LIFECYCLE_ASSETS,
 ]
-ASSETS: list[dg.AssetsDefinition] = [*_TABLES, lineage_asset(_TABLES), report]
+_LINEAGE = lineage_asset(_TABLES)
+_BUILT = [runs, imports, *_TABLES, _LINEAGE, report]
+publications = publications_asset([key for a in _BUILT for key in a.keys])
+ASSETS: list[dg.AssetsDefinition] = [*_BUILT, publications]
 
 refresh_job = dg.define_asset_job(
     "lca_refresh",
     selection=dg.AssetSelection.assets(*ASSETS),
-    partitions_def=DAILY,
-    description="Stage the inputs for a day (or range of days) and rebuild the marts.",
+    partitions_def=DAYS,
+    hooks={record_failure},
+    tags={"lca/refresh": "1"},
+    description="Stage the inputs for a day (or range of days), rebuild the marts and publish them.",
 )
-
-
-@dg.schedule(
-    cron_schedule="30 2 * * *",
-    job=refresh_job,
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Nightly: refresh yesterday's UTC-day partition and rebuild the marts. Off by default.",
-)
-def nightly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    day = (context.scheduled_execution_time - timedelta(days=1)).strftime("%Y-%m-%d")
-    return dg.RunRequest(run_key=day, partition_key=day)
-
 
 tables_job = dg.define_asset_job(
     "lca_tables",
     selection=dg.AssetSelection.assets(*ASSETS) - dg.AssetSelection.assets(report),
-    partitions_def=DAILY,
+    partitions_def=DAYS,
+    hooks={record_failure},
+    tags={"lca/refresh": "1"},
     description="Like lca_refresh, without drawing the HTML report.",
 )
 
 JOBS = [refresh_job, tables_job]
-SCHEDULES = [nightly_refresh]
+SCHEDULES = [schedule_for(refresh_job)]
+SENSORS = [sensor_for(refresh_job)]

@@ -4,10 +4,9 @@ import datetime as _dt
 from decimal import Decimal
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
-from .. import sql
-from ..resources import LcaResource, open_connection
+from .. import runlog, sql
+from ..resources import LcaResource, Warehouse
 
 
 def _plain(value: object) -> object:
@@ -18,21 +17,34 @@ def _plain(value: object) -> object:
     return value
 
 
+def run_day_list(context: dg.AssetCheckExecutionContext) -> list[str]:
+    """Every day key the run covers, from its partition tags."""
+    tags = context.run.tags
+    start = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
+    if not start:
+        return []
+    end = tags.get("dagster/asset_partition_range_end") or start
+    first, last = _dt.date.fromisoformat(start), _dt.date.fromisoformat(end)
+    return [(first + _dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+
 def sql_check(table: str, sql_name: str, description: str, blocking: bool) -> dg.AssetChecksDefinition:
     sql.register(sql_name)
+    check_name = sql_name.split("/")[-1]
 
     @dg.asset_check(
         asset=dg.AssetKey(table.split(".")),
-        name=sql_name.split("/")[-1],
+        name=check_name,
         description=description,
         blocking=blocking,
     )
-    def _check(duckdb: DuckDBResource, lca: LcaResource) -> dg.AssetCheckResult:
-        with open_connection(duckdb) as conn:
-            cursor = sql.execute(conn, sql_name, lca.settings().sql_params())
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse, lca: LcaResource) -> dg.AssetCheckResult:
+        with warehouse.connect() as conn:
+            cursor = sql.execute(conn, sql_name, {**lca.settings().sql_params(), "days": run_day_list(context)})
             columns = [d[0] for d in cursor.description]
             row = dict(zip(columns, cursor.fetchall()[0]))
         passed = bool(row.pop("passed"))
+        runlog.append(warehouse.published, "check", context.run.run_id, check=f"{table}:{check_name}", passed=passed)
         return dg.AssetCheckResult(
             passed=passed,
             severity=dg.AssetCheckSeverity.ERROR,
@@ -85,5 +97,11 @@ CHECKS = [
         "checks/gpu_samples_units",
         "Staged GPU power in W within the physical bound; counter in kWh non-negative.",
         blocking=True,
+    ),
+    sql_check(
+        "intermediate.telemetry_energy_hourly",
+        "checks/telemetry_fresh",
+        "Freshness: every day of the run has telemetry (unless the fleet reports none at all).",
+        blocking=False,
     ),
 ]

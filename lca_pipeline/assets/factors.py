@@ -3,13 +3,13 @@
 import time
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from .. import sql
 from ..factors import FACTOR_SET_VERSION, FACTOR_TABLES, factor_path
 from ..ingest import sha256_file
-from ..materialize import ensure_schemas, replace_table, report, table_metadata
-from ..resources import open_connection
+from ..materialize import replace_table, report, table_metadata
+from ..resources import Warehouse
+from .run import RUNS
 
 sql.register("audit/create_factor_sets", "audit/delete_factor_set", "audit/insert_factor_set")
 
@@ -29,11 +29,12 @@ def _factor_asset(table: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey(["staging", table]),
         group_name="staging",
+        deps=[RUNS],
         code_version=f"{sql.code_version([name])}-{FACTOR_SET_VERSION}",
         description=_DESCRIPTIONS[table],
         kinds={"duckdb"},
     )
-    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    def _asset(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         started = time.perf_counter()
         params = {
             "path": str(path),
@@ -42,8 +43,7 @@ def _factor_asset(table: str) -> dg.AssetsDefinition:
             "sha256": sha256_file(path),
             "run_id": context.run_id,
         }
-        with open_connection(duckdb) as conn:
-            ensure_schemas(conn)
+        with warehouse.connect() as conn:
             sql.execute(conn, "audit/create_factor_sets")
             replace_table(conn, f"staging.{table}", name, params)
             sql.execute(conn, "audit/delete_factor_set", params)

@@ -3,11 +3,10 @@
 import time
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from .. import sql
-from ..materialize import ensure_schemas, report, table_metadata
-from ..resources import open_connection
+from ..materialize import report, table_metadata
+from ..resources import Warehouse
 
 sql.register("audit/create_table_lineage", "audit/delete_table_lineage", "audit/insert_table_lineage")
 
@@ -38,10 +37,9 @@ def lineage_asset(assets: list[dg.AssetsDefinition]) -> dg.AssetsDefinition:
         description="For every table, the input files (sha256) and factor-table versions it was built from.",
         kinds={"duckdb"},
     )
-    def table_lineage(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    def table_lineage(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         started = time.perf_counter()
-        with open_connection(duckdb) as conn:
-            ensure_schemas(conn)
+        with warehouse.connect() as conn:
             sql.execute(conn, "audit/create_table_lineage")
             sql.execute(conn, "audit/delete_table_lineage")
             sql.execute(conn, "audit/insert_table_lineage",

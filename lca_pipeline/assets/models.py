@@ -4,12 +4,11 @@ import time
 from dataclasses import dataclass, field
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from .. import sql
-from ..materialize import ensure_schemas, replace_table, replace_window, report, table_metadata, window_of
-from ..partitions import DAILY, SINGLE_RUN
-from ..resources import LcaResource, open_connection
+from ..materialize import replace_table, replace_window, report, table_metadata
+from ..partitions import DAYS, SINGLE_RUN, window_of
+from ..resources import LcaResource, Warehouse
 
 
 @dataclass(frozen=True)
@@ -32,17 +31,16 @@ def model_asset(model: Model) -> dg.AssetsDefinition:
         key=dg.AssetKey([schema, name]),
         group_name=schema,
         deps=[dg.AssetKey(d.split(".")) for d in model.deps],
-        partitions_def=DAILY if model.partitioned else None,
+        partitions_def=DAYS if model.partitioned else None,
         backfill_policy=SINGLE_RUN if model.partitioned else None,
         code_version=sql.code_version([model.sql_name, *model.after]),
         description=model.description,
         kinds={"duckdb"},
     )
-    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource, lca: LcaResource) -> dg.MaterializeResult:
+    def _asset(context: dg.AssetExecutionContext, warehouse: Warehouse, lca: LcaResource) -> dg.MaterializeResult:
         started = time.perf_counter()
         params = {**lca.settings().sql_params(), "run_id": context.run_id, "asset": model.table}
-        with open_connection(duckdb) as conn:
-            ensure_schemas(conn)
+        with warehouse.connect() as conn:
             if model.partitioned:
                 start, end = window_of(context)
                 replace_window(conn, model.table, model.sql_name, params, start, end)

@@ -2,14 +2,14 @@
 
 import base64
 import time
-from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from ..materialize import progress_log
 from ..report import render_charts, write_report
-from ..resources import LcaResource, open_connection
+from .. import runlog
+from ..resources import Warehouse
+from .run import sync_runs
 
 _INPUTS = (
     "marts.model_lifecycle", "marts.model_lifecycle_components", "marts.fleet_daily", "marts.data_quality",
@@ -25,11 +25,14 @@ _INPUTS = (
     description="The self-contained HTML report: life cycle per model, per-request cost, fleet, quality, method.",
     kinds={"html"},
 )
-def report(context: dg.AssetExecutionContext, duckdb: DuckDBResource, lca: LcaResource) -> dg.MaterializeResult:
+def report(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Write the report next to the warehouse and show its key chart in the UI."""
     started = time.perf_counter()
-    out = Path(lca.report_path())
-    with open_connection(duckdb) as conn:
+    # Written in the work area; the publish step swaps it in with the database it describes.
+    out = warehouse.work_dir / "report.html"
+    with warehouse.connect() as conn:
+        # Every table is built and every blocking check passed: the report shows its run finished.
+        sync_runs(conn, warehouse.published, {context.run_id: {"status": "success", "ended_at": runlog.now_utc().isoformat()}})
         summary = write_report(conn, out)
         charts = render_charts(conn)
         rows = conn.execute(

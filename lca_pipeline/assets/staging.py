@@ -4,14 +4,14 @@
 import time
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from .. import sql
 from ..ingest import stage_input
 from ..inputs import INPUTS, InputSpec
-from ..materialize import ensure_schemas, report, table_metadata, window_of
-from ..partitions import DAILY, SINGLE_RUN
-from ..resources import LcaResource, open_connection
+from ..materialize import report, table_metadata
+from ..partitions import DAYS, SINGLE_RUN, window_of
+from ..resources import LcaResource, Warehouse
+from .run import IMPORTS
 
 
 def _staging_asset(spec: InputSpec) -> dg.AssetsDefinition:
@@ -22,19 +22,18 @@ def _staging_asset(spec: InputSpec) -> dg.AssetsDefinition:
         key=dg.AssetKey(["staging", spec.name]),
         name=None,
         group_name="staging",
-        deps=[dg.AssetKey(["raw", spec.name])] + [dg.AssetKey(["staging", d]) for d in spec.deps],
-        partitions_def=DAILY if spec.partitioned else None,
+        deps=[dg.AssetKey(["raw", spec.name]), IMPORTS] + [dg.AssetKey(["staging", d]) for d in spec.deps],
+        partitions_def=DAYS if spec.partitioned else None,
         backfill_policy=SINGLE_RUN if spec.partitioned else None,
         code_version=sql.code_version([name]),
         description=spec.description,
         kinds={"duckdb"},
     )
-    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource, lca: LcaResource) -> dg.MaterializeResult:
+    def _asset(context: dg.AssetExecutionContext, warehouse: Warehouse, lca: LcaResource) -> dg.MaterializeResult:
         started = time.perf_counter()
         settings = lca.settings()
         window = window_of(context) if spec.partitioned else None
-        with open_connection(duckdb) as conn:
-            ensure_schemas(conn)
+        with warehouse.connect() as conn:
             result = stage_input(conn, spec.name, lca.data_dirs(), settings.sql_params(), context.run_id, window)
             md = table_metadata(conn, table)
         report(table, result.rows_staged, started, f"({result.rows_quarantined} quarantined)")
