@@ -31,14 +31,12 @@ class LcaResource(dg.ConfigurableResource):
     imported_dir: str | None = None
     _settings: Settings | None = PrivateAttr(default=None)
 
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        # Parsed once per run (per step process with a multiprocess executor), never per asset.
-        self._settings = load_settings(self.config_path())
-
     def config_path(self) -> Path:
         return Path(self.config_file) if self.config_file else Path(self.data_dir) / "lca.toml"
 
     def settings(self) -> Settings:
+        # Parsed once per run (per step process with a multiprocess executor), never per asset; on
+        # first use inside a step, so a bad file fails that step and the run record names it.
         if self._settings is None:
             self._settings = load_settings(self.config_path())
         return self._settings
