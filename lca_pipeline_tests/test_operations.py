@@ -253,3 +253,26 @@ def test_failure_of_a_run_started_outside_the_cli_is_recorded(sample, tmp_path):
     with pytest.raises(SettingsError, match="basis"):  # `lca run` says so before launching anything
         run_pipeline(data, db, report=False)
     assert not db.exists()
+
+
+def test_report_shows_its_own_run_finished(sample, tmp_path):
+    data, db = _copy(sample, tmp_path), tmp_path / "w" / "lca.duckdb"
+    outcome = run_pipeline(data, db, report=True)
+    html = (db.parent / "report.html").read_text()
+    assert f"latest run {outcome.run_id}" in html and "status success" in html
+    assert os.path.samefile(db.parent / "report.html", next((db.parent / "versions").glob("*.report.html")))
+
+
+def test_run_selected_days_and_assets(sample, tmp_path, capsys):
+    data, db = _copy(sample, tmp_path), tmp_path / "w" / "lca.duckdb"
+    run_pipeline(data, db, report=False)
+    before = query(db, MART_TOTALS)
+    assert main(["run", "--data", str(data), "--db", str(db), "--days", "2024-03-05",
+                 "--select", "staging/gpu_samples", "--select", "intermediate.telemetry_energy_hourly"]) == 0
+    out = capsys.readouterr().out
+    assert "staging.gpu_samples" in out and "marts.stage_impacts" not in out.split("table")[0]
+    assert query(db, MART_TOTALS) == before  # the marts were not rebuilt, and nothing was lost
+    last = runlog.runs(db)[-1]
+    assert last["status"] == "success" and last["partition_range"] == "2024-03-05..2024-03-05"
+    assert main(["run", "--data", str(data), "--db", str(db), "--days", "March 5th"]) == 1
+    assert "--days 'March 5th': give YYYY-MM-DD" in capsys.readouterr().err
