@@ -16,12 +16,19 @@ from .resources import LcaResource
 
 
 def input_files(lca: LcaResource) -> dict[str, tuple[str, str]]:
-    """Every input file: path -> (input name, size:mtime identity)."""
+    """Every file of the data directory: path -> (input name or importer kind, size:mtime identity).
+
+    Only the data directory: importer output in the work area is rewritten by every run and would
+    make the sensor request a run after each run."""
+    from .importers import detect_kind_folders
+
+    root = lca.data_root()
+    found = [(name, p) for name in INPUTS for p in discover([root], name)]
+    found += [(kind, p) for kind, folder in detect_kind_folders(root) for p in sorted(folder.rglob("*")) if p.is_file()]
     out = {}
-    for name in INPUTS:
-        for path in discover(lca.data_dirs(), name):
-            st = path.stat()
-            out[str(path)] = (name, f"{st.st_size}:{st.st_mtime_ns}")
+    for name, path in found:
+        st = path.stat()
+        out[str(path)] = (name, f"{st.st_size}:{st.st_mtime_ns}")
     return out
 
 
@@ -66,7 +73,7 @@ def sensor_for(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
         if not changed and not removed:
             return dg.SensorResult(skip_reason="no input file arrived or changed", cursor=cursor)
         telemetry = [Path(p) for p in changed if now[p][0] in TELEMETRY_INPUTS]
-        days = {day_key(d) for d in data_days(lca.data_dirs(), telemetry)}
+        days = {day_key(d) for d in data_days([lca.data_root()], telemetry)}
         if not days:
             # Only unpartitioned inputs changed (jobs, sites, grid...): one run over the newest day
             # rebuilds every table that reads them.

@@ -46,14 +46,29 @@ def _quiet() -> None:
 def _print_summary(db: Path, outcome) -> None:
     from .runner import summary
 
+    tables = summary(db)
     print(f"\nrun {outcome.run_id}: days {outcome.partition_range[0]}..{outcome.partition_range[1]} "
-          f"in {outcome.seconds:.1f} s -> published {db} ({outcome.version})")
-    print(f"  {'table':<40} {'rows':>12}")
-    for table, rows in summary(db):
-        print(f"  {table:<40} {rows:>12}")
+          f"in {outcome.seconds:.1f} s -> published {db} ({outcome.version}, {len(tables)} tables)")
     passed = sum(ok for _, ok in outcome.checks)
     print(f"  checks: {passed}/{len(outcome.checks)} passed")
     print(f"  manifest: {outcome.manifest}")
+    _print_answer(db)
+
+
+def _print_answer(db: Path) -> None:
+    """What users came for: one line per model, and where the report is."""
+    from .runner import model_summary
+
+    rows = model_summary(db)
+    if rows:
+        print("\nper model (location-based, operational + embodied):")
+        for model, total, per_1000, break_even in rows:
+            per = "-" if per_1000 is None else f"{per_1000:.4g} kg per 1,000 requests"
+            be = "-" if break_even is None else f"break-even after {break_even:,.0f} requests"
+            print(f"  {model:<24} {total:>12,.3f} kg CO2e   {per:<32} {be}")
+    report = db.parent / "report.html"
+    if report.exists():
+        print(f"report: {report}")
 
 
 def _days(value: str | None) -> tuple[str, str] | None:

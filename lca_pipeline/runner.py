@@ -14,13 +14,17 @@ from pathlib import Path
 
 import dagster as dg
 
-from . import runlog
+import duckdb
+
+from . import runlog, sql
 from .ingest import discover
 from .inputs import INPUTS
 from .manifest import manifest_path
 from .partitions import data_days, register_days
 from .resources import read_published
 from .settings import load_settings
+
+sql.register("explain/model_summary")
 
 PROJECT_HOME = Path(".dagster_home")
 # Runs launched by the daemon (schedule, sensor, UI) wait for each other: one writes the work area.
@@ -165,6 +169,15 @@ def run_pipeline(
         raise RunFailed(f"check failed: {', '.join(failed_checks)} (data published; see `lca status`)")
     return RunOutcome(run_id, (start, end), time.perf_counter() - started, checks, manifest_path(db),
                       record.get("version"))
+
+
+def model_summary(db: Path) -> list[tuple]:
+    """(model, total kg CO2e, kg per 1,000 requests, break-even requests) from the published marts."""
+    with read_published(db) as conn:
+        try:
+            return sql.execute(conn, "explain/model_summary").fetchall()
+        except duckdb.CatalogException:
+            return []  # a run that selected assets without the life-cycle marts
 
 
 def summary(db: Path) -> list[tuple[str, int]]:

@@ -227,6 +227,7 @@ def test_sensor_requests_only_the_day_of_a_late_file(sample, tmp_path):
     assert run.success
     ran = {e.partition for e in run.get_asset_materialization_events() if e.partition}
     assert ran == {"2024-03-04"}
+    assert not tick(result.cursor).run_requests  # a run's own output never triggers another run
 
 
 def test_late_day_before_known_days_keeps_partitions_in_date_order():
