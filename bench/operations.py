@@ -45,17 +45,20 @@ def lca(args: list[str], env: dict) -> tuple[int, float, str]:
     return out.returncode, time.perf_counter() - started, out.stdout + out.stderr
 
 
-def poller(db: str, stop, results) -> None:
-    """The analyst: a new connection every 0.2 s, one query, close."""
+def poller(db: str, stop, results, active) -> None:
+    """The analyst: a new connection every 0.2 s, one query, close (while `active` is set)."""
     answers, errors = [], []
     while not stop.is_set():
+        if not active.is_set():
+            time.sleep(0.05)
+            continue
         try:
             with duckdb.connect(db, read_only=True) as conn:
                 answers.append(tuple(conn.execute(TOTALS).fetchone()))
         except Exception as exc:  # every failure counts: that is what this measures
             errors.append(f"{type(exc).__name__}: {exc}"[:200])
         time.sleep(0.2)
-    results.put({"answers": answers, "errors": errors})
+    results.put({"who": "poll", "answers": answers, "errors": errors})
 
 
 def holder(db: str, stop, results) -> None:
@@ -69,7 +72,7 @@ def holder(db: str, stop, results) -> None:
         conn.close()
     except Exception as exc:
         errors.append(f"{type(exc).__name__}: {exc}"[:200])
-    results.put({"answers": answers, "errors": errors})
+    results.put({"who": "hold", "answers": answers, "errors": errors})
 
 
 def bump_pue(data: Path, step: int) -> None:
@@ -83,12 +86,9 @@ def bump_pue(data: Path, step: int) -> None:
     sites.write_text("\n".join(lines) + "\n")
 
 
-def version_totals(db: Path) -> set[tuple]:
-    out = set()
-    for v in sorted((db.parent / "versions").glob(f"{db.stem}-*{db.suffix}")):
-        with duckdb.connect(str(v), read_only=True) as conn:
-            out.add(tuple(conn.execute(TOTALS).fetchone()))
-    return out
+def published_totals(db: Path) -> tuple:
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return tuple(conn.execute(TOTALS).fetchone())
 
 
 def marts(db: Path) -> dict:
@@ -97,38 +97,44 @@ def marts(db: Path) -> dict:
 
 
 def study_readers(data: Path, work: Path, env: dict, refreshes: int) -> dict:
+    """Refreshes alternate without and with the polling analyst, so background load hits both alike;
+    the holder keeps one connection open across all of them."""
     db = work / "readers" / "lca.duckdb"
     args = ["run", "--data", str(data), "--db", str(db)]
     rc, _, out = lca(args, env)
     assert rc == 0, out
-    quiet, loaded = [], []
-    for i in range(refreshes):
-        bump_pue(data, i + 1)
-        rc, seconds, out = lca(args, env)
-        assert rc == 0, out
-        quiet.append(seconds)
-        print(f"  refresh {i + 1} without readers: {seconds:.1f} s", flush=True)
+    valid = {published_totals(db)}  # every version ever published, read right after its refresh
     ctx = mp.get_context("spawn")
-    stop, results = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=poller, args=(str(db), stop, results)),
+    stop, results, active = ctx.Event(), ctx.Queue(), ctx.Event()
+    procs = [ctx.Process(target=poller, args=(str(db), stop, results, active)),
              ctx.Process(target=holder, args=(str(db), stop, results))]
     for p in procs:
         p.start()
     time.sleep(1.0)
-    codes = []
+    quiet, loaded, codes = [], [], []
     for i in range(refreshes):
-        bump_pue(data, refreshes + i + 1)
+        active.clear()
+        bump_pue(data, 2 * i + 1)
         rc, seconds, out = lca(args, env)
+        assert rc == 0, out
+        valid.add(published_totals(db))
+        quiet.append(seconds)
+        active.set()
+        time.sleep(0.5)
+        bump_pue(data, 2 * i + 2)
+        rc, seconds2, out = lca(args, env)
+        valid.add(published_totals(db))
         codes.append(rc)
-        loaded.append(seconds)
-        print(f"  refresh {i + 1} with readers: {seconds:.1f} s (exit {rc})", flush=True)
+        loaded.append(seconds2)
+        print(f"  refresh {i + 1}: {seconds:.1f} s without the polling reader, {seconds2:.1f} s with it "
+              f"(exit {rc})", flush=True)
     time.sleep(1.0)
     stop.set()
     got = [results.get(timeout=60) for _ in procs]
     for p in procs:
         p.join(timeout=30)
-    poll, hold = got
-    valid = version_totals(db)
+    by = {g["who"]: g for g in got}
+    poll, hold = by["poll"], by["hold"]
     foreign = [a for a in poll["answers"] + hold["answers"] if a not in valid]
     ratios = [b / a for a, b in zip(quiet, loaded)]
     return {
