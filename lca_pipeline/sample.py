@@ -112,6 +112,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .contract import STAGES
+
 __all__ = ["generate_sample", "INPUTS"]
 
 INPUTS = (
@@ -129,7 +131,6 @@ INPUTS = (
     "models",
 )
 
-STAGES = ("data", "experimentation", "training", "post_training", "evaluation", "inference", "other")
 UNKNOWN_STAGE = "pretrain"
 STAGE_MAP = {UNKNOWN_STAGE: "training"}
 GRID_SOURCE = "synthetic (lca_pipeline.sample)"

@@ -26,7 +26,7 @@ def test_definitions_load_with_layers_as_groups():
 
     specs = list(defs.resolve_all_asset_specs())
     groups = {s.group_name for s in specs}
-    assert groups == {"raw", "staging", "intermediate", "marts"}
+    assert groups == {"raw", "staging", "intermediate", "marts", "audit"}
     keys = {s.key.to_user_string() for s in specs}
     assert {"staging/gpu_samples", "marts/stage_impacts", "marts/job_impacts", "marts/fleet_daily"} <= keys
     for spec in specs:

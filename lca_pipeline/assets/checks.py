@@ -1,21 +1,11 @@
 """Asset checks: each runs one statement in sql/checks that returns `passed` plus evidence columns."""
 
-import datetime as _dt
-from decimal import Decimal
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from .. import sql
+from ..contract import plain
 from ..resources import LcaResource, open_connection
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
 
 
 def sql_check(table: str, sql_name: str, description: str, blocking: bool) -> dg.AssetChecksDefinition:
@@ -36,7 +26,7 @@ def sql_check(table: str, sql_name: str, description: str, blocking: bool) -> dg
         return dg.AssetCheckResult(
             passed=passed,
             severity=dg.AssetCheckSeverity.ERROR,
-            metadata={k: dg.MetadataValue.text(str(_plain(v))) if not isinstance(v, (int, float)) or v is None
+            metadata={k: dg.MetadataValue.text(str(plain(v))) if not isinstance(v, (int, float)) or v is None
                       else v for k, v in row.items()},
         )
 

@@ -7,7 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from .. import sql
 from ..factors import FACTOR_SET_VERSION, FACTOR_TABLES, factor_path
-from ..ingest import sha256_file
+from ..contract import OWNERS, sha256_file
 from ..materialize import ensure_schemas, replace_table, report, table_metadata
 from ..resources import open_connection
 
@@ -31,6 +31,7 @@ def _factor_asset(table: str) -> dg.AssetsDefinition:
         group_name="staging",
         code_version=f"{sql.code_version([name])}-{FACTOR_SET_VERSION}",
         description=_DESCRIPTIONS[table],
+        owners=OWNERS,
         kinds={"duckdb"},
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:

@@ -63,7 +63,8 @@ MODELS = [
     Model(
         "intermediate.job_tiers",
         "intermediate/int_job_tiers",
-        ("staging.jobs", "intermediate.allocation_hourly", "intermediate.gpu_hourly", "staging.factor_device_power"),
+        ("staging.jobs", "intermediate.allocation_hourly", "intermediate.gpu_hourly", "staging.factor_device_power",
+         "staging.hosts"),
         "Each job's data-quality tier (measured_sample, measured_job, estimated) and estimate basis.",
         after=("audit/insert_assumptions_job_tiers",),
     ),

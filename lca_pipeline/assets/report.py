@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from ..contract import OWNERS
 from ..materialize import progress_log
 from ..report import render_charts, write_report
 from ..resources import LcaResource, open_connection
@@ -23,6 +24,7 @@ _INPUTS = (
     deps=[dg.AssetKey(t.split(".")) for t in _INPUTS],
     code_version="report-1",
     description="The self-contained HTML report: life cycle per model, per-request cost, fleet, quality, method.",
+    owners=OWNERS,
     kinds={"html"},
 )
 def report(context: dg.AssetExecutionContext, duckdb: DuckDBResource, lca: LcaResource) -> dg.MaterializeResult:

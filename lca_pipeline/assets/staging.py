@@ -7,6 +7,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from .. import sql
+from ..contract import OWNERS
 from ..ingest import stage_input
 from ..inputs import INPUTS, InputSpec
 from ..materialize import ensure_schemas, report, table_metadata, window_of
@@ -27,6 +28,7 @@ def _staging_asset(spec: InputSpec) -> dg.AssetsDefinition:
         backfill_policy=SINGLE_RUN if spec.partitioned else None,
         code_version=sql.code_version([name]),
         description=spec.description,
+        owners=OWNERS,
         kinds={"duckdb"},
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource, lca: LcaResource) -> dg.MaterializeResult:

@@ -15,6 +15,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+from ..contract import PROVENANCE
 from .common import (
     FileContext,
     ImportedFile,
@@ -35,8 +36,7 @@ OUT_COLUMNS = (
     "job_id", "model", "stage", "state", "start", "end", "project", "site", "energy_kwh",
     "cpu_energy_kwh", "gpu_energy_kwh", "ram_energy_kwh", "codecarbon_emissions_kg",
     "codecarbon_version", "country_iso_code", "gpu_model", "gpu_count", "cpu_model", "duration_s", "tier",
-    "origin_file", "origin_line", "import_error",
-)
+) + PROVENANCE
 RULE_FIELDS = ("project_name", "experiment_id", "run_id")
 
 # plausibility limits for CodeCarbon's average power columns (W)

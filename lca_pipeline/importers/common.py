@@ -13,7 +13,6 @@ counts original rows merged into another row (sacct job steps, DCGM metric lines
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 import re
 import tempfile
@@ -25,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
-PROVENANCE = ("origin_file", "origin_line", "import_error")
+from ..contract import PROVENANCE, sha256_file  # noqa: F401  (sha256_file re-exported for the importers)
 
 # gpu_samples as written by nvidia-smi, nvidia-smi-q and dcgm (gpu_model is an extra column)
 GPU_SAMPLE_COLUMNS = (
@@ -260,14 +259,6 @@ def apply_rules(rules: list[dict], values: dict[str, str | None]) -> tuple[str |
 
 # --------------------------------------------------------------------------------------------
 # files
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def ends_with_newline(path: Path) -> bool:

@@ -12,6 +12,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from ..contract import JOB_STATES, PROVENANCE
 from .common import (
     FileContext,
     ImportedFile,
@@ -30,9 +31,9 @@ KIND = "sacct"
 
 JOB_COLUMNS = (
     "job_id", "model", "stage", "state", "start", "end", "project", "user", "site", "energy_kwh",
-    "partition", "job_name", "state_raw", "gpus", "nodelist", "origin_file", "origin_line", "import_error",
-)
-ALLOC_COLUMNS = ("job_id", "host", "gpu", "start", "end", "origin_file", "origin_line", "import_error")
+    "partition", "job_name", "state_raw", "gpus", "nodelist",
+) + PROVENANCE
+ALLOC_COLUMNS = ("job_id", "host", "gpu", "start", "end") + PROVENANCE
 RULE_FIELDS = ("JobName", "Account", "Comment", "Partition", "User", "QOS", "WCKey")
 
 # sacct --helpformat (lower case): used to recognise a header line and to complete names cut by '+'
@@ -56,7 +57,7 @@ SACCT_FIELDS = {
     ).split()
 }
 
-STATES = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "PREEMPTED", "RUNNING")
+STATES = JOB_STATES
 STATE_MAP = {"OUT_OF_MEMORY": "FAILED", "NODE_FAIL": "FAILED", "BOOT_FAIL": "FAILED", "DEADLINE": "TIMEOUT"}
 NOT_RUN = {
     "PENDING": "state PENDING: the job has not started",
