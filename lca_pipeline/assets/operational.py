@@ -153,6 +153,15 @@ MODELS = [
         (_IMPACT, "intermediate.job_tiers", "staging.jobs"),
         "How much of each model's energy is measured, at which tier, and which grid fallbacks were used.",
     ),
+    Model(
+        "marts.site_hourly_impacts",
+        "marts/site_hourly_impacts",
+        (_IMPACT,),
+        "Per site and UTC hour: IT and facility energy, location- and market-based carbon and water.",
+        lineage={m: [(_IMPACT, m)] for m in (
+            "energy_it_kwh", "energy_facility_kwh", "co2e_location_kg", "co2e_market_kg", "water_onsite_l",
+            "water_offsite_l")},
+    ),
 ]
 
 OPERATIONAL_ASSETS = [model_asset(m) for m in MODELS]
