@@ -110,3 +110,17 @@ def test_every_asset_has_an_owner_and_a_known_group(graph):
         node = graph.get(key)
         assert node.owners, f"{_user(key)} has no owners"
         assert node.group_name in {"raw", "staging", "intermediate", "marts", "audit"}, _user(key)
+
+
+def test_dg_check_defs_passes():
+    """`dg check defs` ([tool.dg] in pyproject.toml) loads the same definitions as `dagster dev`."""
+    import shutil
+    import subprocess
+    import sys
+
+    dg_cli = shutil.which("dg", path=str(Path(sys.executable).parent)) or shutil.which("dg")
+    assert dg_cli, "dg not installed: pip install -e . (dagster-dg-cli is a dependency)"
+    out = subprocess.run([dg_cli, "check", "defs"], cwd=Path(__file__).resolve().parents[1],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "All definitions loaded successfully" in out.stdout + out.stderr

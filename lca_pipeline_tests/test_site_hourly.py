@@ -6,6 +6,9 @@ import pytest
 
 from lca_pipeline_tests.builders import base_site, constant_power, hourly_grid, query, run, scalar, ts, write
 
+# Every test here runs the pipeline: not in the everyday `pytest -m "not slow"` subset.
+pytestmark = pytest.mark.slow
+
 
 def test_site_hour_sums_jobs_and_idle_capacity(tmp_path):
     data = tmp_path / "data"

@@ -17,6 +17,9 @@ from lca_pipeline.materialize import comment_table
 from lca_pipeline.runner import run_pipeline
 from lca_pipeline.sample import generate_sample
 
+# Every test here runs the pipeline: not in the everyday `pytest -m "not slow"` subset.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dg.TableSchema]]:
