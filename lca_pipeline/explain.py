@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from . import sql
+from .contract import plain
 from .ingest import sha256_file
 
 CRITERIA = (
@@ -36,19 +35,9 @@ class ExplainError(ValueError):
     """The selection names nothing in the database; the message says what to change."""
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _records(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     cols = [d[0] for d in cursor.description]
-    return [{c: _plain(v) for c, v in zip(cols, row)} for row in cursor.fetchall()]
+    return [{c: plain(v) for c, v in zip(cols, row)} for row in cursor.fetchall()]
 
 
 def explain(
@@ -86,7 +75,7 @@ def explain(
         out: dict[str, Any] = {
             "selection": {k: params[k] for k in ("model", "stage", "date", "job", "site")},
             "criterion": criterion,
-            "value": _plain(value),
+            "value": plain(value),
         }
         for key, name in _SECTIONS.items():
             out[key] = _records(sql.execute(conn, name, params))

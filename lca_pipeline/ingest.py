@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from . import sql
+from .contract import sha256_file  # noqa: F401  (re-exported: explain and tests import it from here)
 from .inputs import INPUTS, InputSpec
 
 log = logging.getLogger("lca.ingest")
@@ -140,14 +141,6 @@ def build_source_view(conn: duckdb.DuckDBPyConnection, files: list[SourceFile], 
     for rel in rels[1:]:
         view = view.union(rel)
     view.create_view("src", replace=True)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _file_identity(conn: duckdb.DuckDBPyConnection, input_name: str, f: SourceFile) -> tuple[str, int, int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PROVENANCE = ("origin_file", "origin_line", "import_error")
+from .contract import PROVENANCE
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,14 @@ on identical inputs, code and settings write identical manifests.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from . import __version__, sql
+from .contract import plain
 from .settings import Settings
 
 sql.register("audit/manifest_inputs", "audit/manifest_imports", "audit/manifest_factor_sets")
@@ -22,14 +21,6 @@ sql.register("audit/manifest_inputs", "audit/manifest_imports", "audit/manifest_
 
 def _rows(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     cols = [d[0] for d in cursor.description]
-
-    def plain(v: Any) -> Any:
-        if isinstance(v, (_dt.date, _dt.datetime)):
-            return v.isoformat()
-        if isinstance(v, Decimal):
-            return float(v)
-        return v
-
     return [{c: plain(v) for c, v in zip(cols, row)} for row in cursor.fetchall()]
 
 

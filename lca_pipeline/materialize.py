@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from . import sql
+from . import sql, table_docs
 
 progress_log = logging.getLogger("lca.progress")
 sql.register(*(f"audit/create_schema_{s}" for s in ("staging", "intermediate", "marts", "audit")))
@@ -74,12 +74,40 @@ def replace_window(
         raise
 
 
+def _quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _quote_literal(text: str) -> str:
+    # DuckDB's COMMENT ON takes a string constant, not a parameter; in a standard '...' literal the
+    # only special character is the quote itself, doubled here.
+    return "'" + text.replace("'", "''") + "'"
+
+
+def comment_table(conn: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> None:
+    """COMMENT ON the table and its columns with their text in docs/tables.md, so DESCRIBE explains them.
+
+    A rebuilt table (CREATE OR REPLACE) loses its comments, so this runs after every build.
+    """
+    doc = table_docs.table(table)
+    target = ".".join(_quote_identifier(p) for p in table.split("."))
+    if doc.grain:
+        conn.execute(f"COMMENT ON TABLE {target} IS {_quote_literal(doc.grain)}")
+    for column in columns:
+        if text := doc.columns.get(column):
+            conn.execute(f"COMMENT ON COLUMN {target}.{_quote_identifier(column)} IS {_quote_literal(text)}")
+
+
 def table_metadata(
     conn: duckdb.DuckDBPyConnection,
     table: str,
     lineage: dict[str, list[tuple[str, str]]] | None = None,
 ) -> dict[str, Any]:
-    """Row count, column schema and (where known) column lineage for the asset's table."""
+    """Row count, column schema with descriptions and (where known) column lineage for the asset's table.
+
+    Also writes the descriptions into DuckDB (`comment_table`): every asset calls this right after
+    building its table.
+    """
     schema, name = table.split(".")
     rows = conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     cols = conn.execute(
@@ -87,9 +115,13 @@ def table_metadata(
         "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
         [schema, name],
     ).fetchall()
+    comment_table(conn, table, [c for c, _ in cols])
+    described = table_docs.table(table).columns
     md: dict[str, Any] = {
         "dagster/row_count": int(rows),
-        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(c, t) for c, t in cols]),
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(c, t, description=described.get(c)) for c, t in cols]
+        ),
         "dagster/table_name": table,
     }
     if lineage:

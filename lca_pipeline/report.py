@@ -28,6 +28,8 @@ from typing import Any
 
 import duckdb
 
+from .contract import STAGES
+
 # Section ids, in order; each is the `id` of the section's <h2>.
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("summary", "Per-model totals"),
@@ -45,10 +47,7 @@ SECTION_IDS: tuple[str, ...] = tuple(s for s, _ in SECTIONS)
 CHARTS: tuple[str, ...] = ("lifecycle", "per-request", "fleet")
 
 # Life-cycle components in report order; any other component found is appended alphabetically.
-COMPONENTS: tuple[str, ...] = (
-    "data", "experimentation", "training", "post_training", "evaluation",
-    "inference", "other", "embodied", "unallocated",
-)
+COMPONENTS: tuple[str, ...] = (*STAGES, "embodied", "unallocated")
 COMPONENT_COLOURS: dict[str, str] = {
     "data": "#4e79a7", "experimentation": "#f28e2b", "training": "#e15759",
     "post_training": "#76b7b2", "evaluation": "#59a14f", "inference": "#edc948",

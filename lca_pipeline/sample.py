@@ -112,6 +112,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .contract import STAGES
+
 __all__ = ["generate_sample", "INPUTS"]
 
 INPUTS = (
@@ -129,7 +131,6 @@ INPUTS = (
     "models",
 )
 
-STAGES = ("data", "experimentation", "training", "post_training", "evaluation", "inference", "other")
 UNKNOWN_STAGE = "pretrain"
 STAGE_MAP = {UNKNOWN_STAGE: "training"}
 GRID_SOURCE = "synthetic (lca_pipeline.sample)"
@@ -655,6 +656,44 @@ def _grid(rng: np.random.Generator, t0: pd.Timestamp, days: int) -> list[list]:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass
+class _Run:
+    """What every writer needs: where, when, how dense, and the schedule of jobs and allocations."""
+
+    out: Path
+    seed: int
+    days: int
+    interval_s: int
+    t0: pd.Timestamp
+    jobs: list[_Job]
+    allocs: list[tuple[int, str, int, int, int, bool]]
+
+    @property
+    def period_s(self) -> int:
+        return self.days * DAY_S
+
+    @property
+    def d1(self) -> int:
+        """Start of the second day (the first when there is one day): where the defects are placed."""
+        return min(1, self.days - 1) * DAY_S
+
+    @property
+    def n(self) -> int:
+        return self.period_s // self.interval_s
+
+    @property
+    def outage(self) -> tuple[int, int]:
+        return self.d1 + OUTAGE_WINDOW_S[0], self.d1 + OUTAGE_WINDOW_S[1]
+
+
+@dataclass
+class _Telemetry:
+    """Per-GPU series the node and infra writers derive their power from."""
+
+    power: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
+    busy: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
+
+
 def generate_sample(out_dir: Path, *, seed: int = 42, days: int = 3, start: str = "2024-03-04",
                     interval_s: int = 10) -> dict[str, int]:
     """Write the demo data directory to ``out_dir``; return the rows written per input.
@@ -662,6 +701,26 @@ def generate_sample(out_dir: Path, *, seed: int = 42, days: int = 3, start: str 
     ``days`` whole UTC days of telemetry from ``start`` (a date) at one sample per ``interval_s``
     seconds per GPU. ``interval_s`` must divide 86,400 and be at most 600.
     """
+    run = _prepare(Path(out_dir), seed, days, start, interval_s)
+    telemetry = _Telemetry()
+    counts = {"gpu_samples": _write_gpu_samples(run, telemetry)}
+    counts["node_samples"], site_b_it_j = _write_node_samples(run, telemetry)
+    counts["hosts"] = _write_hosts(run)
+    counts["sites"] = _write_sites(run)
+    counts["jobs"] = _write_jobs(run)
+    counts["allocations"] = _write_allocations(run)
+    counts["hardware"] = _write_hardware(run)
+    counts["grid_intensity"] = _write_grid_intensity(run)
+    counts["energy_contracts"] = _write_energy_contracts(run, site_b_it_j)
+    counts["residual_mix"] = _write_residual_mix(run)
+    counts["inference_usage"] = _write_inference_usage(run)
+    counts["models"] = _write_csv(run.out / "models.csv", ["model", "family", "expected_lifetime_requests",
+                                                           "parameters"], [list(m) for m in MODELS])
+    _write_config(run)
+    return {name: counts[name] for name in INPUTS}
+
+
+def _prepare(out: Path, seed: int, days: int, start: str, interval_s: int) -> _Run:
     if days < 1:
         raise ValueError("days must be >= 1")
     if interval_s < 1 or interval_s > 600 or DAY_S % interval_s:
@@ -671,31 +730,25 @@ def generate_sample(out_dir: Path, *, seed: int = 42, days: int = 3, start: str 
         t0 = t0.tz_convert("UTC").tz_localize(None)
     if t0 != t0.normalize():
         raise ValueError("start must be a date (midnight UTC)")
-    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    period_s = days * DAY_S
-    d1 = min(1, days - 1) * DAY_S
-    dl = (days - 1) * DAY_S
-    day_sel = {"D0": 0, "D1": d1, "DL": dl}
-    counts: dict[str, int] = {}
+    jobs = _schedule(seed, days * DAY_S, days)
+    return _Run(out, seed, days, interval_s, t0, jobs, list(_allocations(jobs)))
 
-    jobs = _schedule(seed, period_s, days)
-    allocs = list(_allocations(jobs))
 
-    # ---- GPU telemetry -----------------------------------------------------------------------
-    n = period_s // interval_s
+def _write_gpu_samples(run: _Run, telemetry: _Telemetry) -> int:
+    interval_s, n = run.interval_s, run.n
+    d1 = run.d1
+    day_sel = {"D0": 0, "D1": d1, "DL": (run.days - 1) * DAY_S}
     base_t = np.arange(n, dtype=np.int64) * interval_s
     per_gpu_allocs: dict[tuple[str, int], list[tuple[int, int, int]]] = {}
-    for j, host, g, s, e, _ in allocs:
+    for j, host, g, s, e, _ in run.allocs:
         per_gpu_allocs.setdefault((host, g), []).append((s, e, j))
-    rng_u = np.random.default_rng([seed, 3])
-    gpu_power: dict[tuple[str, int], np.ndarray] = {}
-    gpu_busy: dict[tuple[str, int], np.ndarray] = {}
+    rng_u = np.random.default_rng([run.seed, 3])
     parts: dict[str, list[np.ndarray]] = {k: [] for k in
                                            ("ts", "host", "gpu", "power", "energy", "util", "mem", "uuid", "job")}
     host_names = list(HOSTS)
     uuids: list[str] = []
-    outage = (d1 + OUTAGE_WINDOW_S[0], d1 + OUTAGE_WINDOW_S[1])
+    outage = run.outage
     for h_i, host in enumerate(COMPUTE_HOSTS):
         model = HOSTS[host][2]
         tdp, idle_range, mem_total = GPU_SPECS[model]
@@ -704,18 +757,18 @@ def generate_sample(out_dir: Path, *, seed: int = 42, days: int = 3, start: str 
         keep = ~((host == OUTAGE_HOST) & (t >= outage[0]) & (t < outage[1])) if host == OUTAGE_HOST \
             else np.ones(n, dtype=bool)
         for g in range(GPUS_PER_HOST):
-            rng = np.random.default_rng([seed, 4, h_i, g])
+            rng = np.random.default_rng([run.seed, 4, h_i, g])
             idle_w = float(rng.uniform(*idle_range))
             power, util, mem, job_idx = _gpu_series(
-                t, sorted(per_gpu_allocs.get((host, g), [])), jobs, tdp, idle_w, mem_total, interval_s,
+                t, sorted(per_gpu_allocs.get((host, g), [])), run.jobs, tdp, idle_w, mem_total, interval_s,
                 0.0, rng)
             reset_pos = None
             if (host, g) == RESET_GPU:
                 reset_t = d1 + RESET_AT_S + phase + 0.42 * interval_s
                 reset_pos = (reset_t - phase) / interval_s
             energy = _energy_counter(power, interval_s, float(rng.uniform(2e11, 4e12)), reset_pos)
-            gpu_power[(host, g)] = power
-            gpu_busy[(host, g)] = job_idx >= 0
+            telemetry.power[(host, g)] = power
+            telemetry.busy[(host, g)] = job_idx >= 0
             uuids.append("GPU-" + str(uuid.UUID(bytes=rng_u.bytes(16), version=4)))
             shown = power.copy()
             for dh, dg, dsel, dsec, bad in POWER_DEFECTS:
@@ -731,8 +784,7 @@ def generate_sample(out_dir: Path, *, seed: int = 42, days: int = 3, start: str 
             parts["uuid"].append(np.full(keep.sum(), len(uuids) - 1, dtype=np.int32))
             parts["job"].append(job_idx[keep])
     cat = {k: np.concatenate(v) for k, v in parts.items()}
-    job_ids = [j.job_id for j in jobs]
-    counts["gpu_samples"] = _write_parquet_days(out / "gpu_samples", t0, days, cat["ts"], {
+    return _write_parquet_days(run.out / "gpu_samples", run.t0, run.days, cat["ts"], {
         "host": _str_column(cat["host"], host_names),
         "gpu": pa.array(cat["gpu"], pa.int32()),
         "power_w": pa.array(cat["power"], pa.float64()),
@@ -740,23 +792,27 @@ def generate_sample(out_dir: Path, *, seed: int = 42, days: int = 3, start: str 
         "util_pct": pa.array(cat["util"], pa.float64()),
         "mem_used_mib": pa.array(cat["mem"], pa.float64()),
         "gpu_uuid": _str_column(cat["uuid"], uuids),
-        "job_id": _str_column(cat["job"], job_ids),
+        "job_id": _str_column(cat["job"], [j.job_id for j in run.jobs]),
     })
-    del parts, cat
 
-    # ---- node telemetry ----------------------------------------------------------------------
+
+def _write_node_samples(run: _Run, telemetry: _Telemetry) -> tuple[int, float]:
+    """Node (or component) power of compute hosts and power of infra hosts; also site-b's IT energy in J."""
+    interval_s = run.interval_s
     k = max(1, math.ceil(30 / interval_s))
-    node_idx = np.arange(0, n, k)
+    node_idx = np.arange(0, run.n, k)
     comp_names = ["cpu", "dram", "other", "node"]
+    host_names = list(HOSTS)
     nparts: dict[str, list[np.ndarray]] = {"ts": [], "host": [], "comp": [], "power": []}
     site_busy = {"site-a": np.zeros(node_idx.size), "site-b": np.zeros(node_idx.size)}
     it_energy_b = 0.0  # site-b IT energy (J) for sizing the PPA
+    outage = run.outage
     for h_i, host in enumerate(COMPUTE_HOSTS):
-        rng = np.random.default_rng([seed, 5, h_i])
+        rng = np.random.default_rng([run.seed, 5, h_i])
         phase = HOSTS[host][3] % interval_s
         t = node_idx * interval_s + phase
-        gsum = sum(gpu_power[(host, g)][node_idx] for g in range(GPUS_PER_HOST))
-        nbusy = sum(gpu_busy[(host, g)][node_idx].astype(float) for g in range(GPUS_PER_HOST))
+        gsum = sum(telemetry.power[(host, g)][node_idx] for g in range(GPUS_PER_HOST))
+        nbusy = sum(telemetry.busy[(host, g)][node_idx].astype(float) for g in range(GPUS_PER_HOST))
         site_busy[HOSTS[host][0]] += nbusy
         cpu0, cpu_b, dram0, dram_b, oth0, oth_f = NODE_MODEL[host]
         m = node_idx.size
@@ -776,7 +832,7 @@ def generate_sample(out_dir: Path, *, seed: int = 42, days: int = 3, start: str 
             nparts["comp"].append(np.full(keep.sum(), comp_names.index(comp), dtype=np.int32))
             nparts["power"].append(vals[keep])
     for h_i, host in enumerate(INFRA_MODEL):
-        rng = np.random.default_rng([seed, 6, h_i])
+        rng = np.random.default_rng([run.seed, 6, h_i])
         base, per_gpu, noise = INFRA_MODEL[host]
         m = node_idx.size
         vals = base + per_gpu * site_busy[HOSTS[host][0]] + noise * _smooth(rng.standard_normal(m), 6)
@@ -788,28 +844,35 @@ def generate_sample(out_dir: Path, *, seed: int = 42, days: int = 3, start: str 
         nparts["comp"].append(np.full(m, comp_names.index("node"), dtype=np.int32))
         nparts["power"].append(vals)
     ncat = {k_: np.concatenate(v) for k_, v in nparts.items()}
-    counts["node_samples"] = _write_parquet_days(out / "node_samples", t0, days, ncat["ts"], {
+    rows = _write_parquet_days(run.out / "node_samples", run.t0, run.days, ncat["ts"], {
         "host": _str_column(ncat["host"], host_names),
         "component": _str_column(ncat["comp"], comp_names),
         "power_w": pa.array(ncat["power"], pa.float64()),
     })
-    del nparts, ncat, gpu_power, gpu_busy
+    return rows, it_energy_b
 
-    # ---- hosts, sites --------------------------------------------------------------------------
-    counts["hosts"] = _write_csv(out / "hosts.csv", ["host", "site", "role", "gpu_count", "gpu_model"], [
+
+def _write_hosts(run: _Run) -> int:
+    return _write_csv(run.out / "hosts.csv", ["host", "site", "role", "gpu_count", "gpu_model"], [
         [h, site, role, GPUS_PER_HOST if gm else None, gm] for h, (site, role, gm, _) in HOSTS.items()])
-    pue_change = (period_s // 2) // HOUR_S * HOUR_S
+
+
+def _write_sites(run: _Run) -> int:
+    pue_change = (run.period_s // 2) // HOUR_S * HOUR_S
     site_rows = []
     for site, (pue0, pue1, wue, ewif) in SITE_ROWS.items():
         if pue1 is None:
             site_rows.append([site, ZONES[site], pue0, wue, ewif, None, None])
         else:
-            site_rows.append([site, ZONES[site], pue0, wue, ewif, None, _iso(t0, pue_change)])
-            site_rows.append([site, ZONES[site], pue1, wue, ewif, _iso(t0, pue_change), None])
-    counts["sites"] = _write_csv(out / "sites.csv", ["site", "zone", "pue", "wue_l_per_kwh", "ewif_l_per_kwh",
-                                                     "valid_from", "valid_to"], site_rows)
+            site_rows.append([site, ZONES[site], pue0, wue, ewif, None, _iso(run.t0, pue_change)])
+            site_rows.append([site, ZONES[site], pue1, wue, ewif, _iso(run.t0, pue_change), None])
+    return _write_csv(run.out / "sites.csv", ["site", "zone", "pue", "wue_l_per_kwh", "ewif_l_per_kwh",
+                                              "valid_from", "valid_to"], site_rows)
 
-    # ---- jobs, allocations -----------------------------------------------------------------------
+
+def _write_jobs(run: _Run) -> int:
+    """Scheduled jobs, four job-level jobs (CodeCarbon-measured and estimated) and one never-started job."""
+    t0, jobs, d1 = run.t0, run.jobs, run.d1
     job_header = ["job_id", "model", "stage", "state", "start", "end", "project", "user", "energy_kwh",
                   "site", "device_model", "device_count", "avg_power_w"]
     job_rows: list[tuple[int, str, list]] = []
@@ -836,29 +899,36 @@ def generate_sample(out_dir: Path, *, seed: int = 42, days: int = 3, start: str 
                                                  _iso(t0, hm(10, 2, 11)), "helios", "dave", None, None, None,
                                                  None, None]))
     job_rows.sort(key=lambda r: (r[0], r[1]))
-    counts["jobs"] = _write_csv(out / "jobs.csv", job_header, [r[2] for r in job_rows])
+    return _write_csv(run.out / "jobs.csv", job_header, [r[2] for r in job_rows])
 
+
+def _write_allocations(run: _Run) -> int:
+    """One row per job and GPU, plus one row naming a host that does not exist (a typo to quarantine)."""
     alloc_rows = []
-    typo_job = next((j for j in jobs if j.host == "a-gpu02" and len(j.gpus) >= 2), None)
-    for j, host, g, s, e, explicit in allocs:
-        job = jobs[j]
-        alloc_rows.append([job.job_id, host, g, _iso(t0, s) if explicit else None,
-                           _iso(t0, e) if explicit else None])
+    typo_job = next((j for j in run.jobs if j.host == "a-gpu02" and len(j.gpus) >= 2), None)
+    for j, host, g, s, e, explicit in run.allocs:
+        job = run.jobs[j]
+        alloc_rows.append([job.job_id, host, g, _iso(run.t0, s) if explicit else None,
+                           _iso(run.t0, e) if explicit else None])
         if job is typo_job and g == job.gpus[-1]:
             alloc_rows.append([job.job_id, UNKNOWN_ALLOC_HOST, job.gpus[0], None, None])
-    counts["allocations"] = _write_csv(out / "allocations.csv", ["job_id", "host", "gpu", "start", "end"],
-                                       alloc_rows)
+    return _write_csv(run.out / "allocations.csv", ["job_id", "host", "gpu", "start", "end"], alloc_rows)
 
-    # ---- hardware --------------------------------------------------------------------------------
-    hw_header = ["asset_id", "kind", "model", "quantity", "site", "in_service", "lifetime_years", "host", "gpu",
-                 "retired", "manufacturer", "embodied_kgco2e", "embodied_water_l", "embodied_adp_kgsbeq",
-                 "embodied_source", "die_area_mm2", "process_nm", "memory_gb", "capacity_gb"]
 
-    def hw(asset, kind, model, qty, site, in_service, life, host=None, gpu=None, retired=None, mfr=None,
-           kg=None, src=None, die=None, nm=None, mem=None, cap=None):
-        return [asset, kind, model, qty, site, in_service, life, host, gpu, retired, mfr, kg, None, None, src,
-                die, nm, mem, cap]
+_HW_HEADER = ["asset_id", "kind", "model", "quantity", "site", "in_service", "lifetime_years", "host", "gpu",
+              "retired", "manufacturer", "embodied_kgco2e", "embodied_water_l", "embodied_adp_kgsbeq",
+              "embodied_source", "die_area_mm2", "process_nm", "memory_gb", "capacity_gb"]
 
+
+def _hw(asset, kind, model, qty, site, in_service, life, host=None, gpu=None, retired=None, mfr=None,
+        kg=None, src=None, die=None, nm=None, mem=None, cap=None) -> list:
+    return [asset, kind, model, qty, site, in_service, life, host, gpu, retired, mfr, kg, None, None, src,
+            die, nm, mem, cap]
+
+
+def _write_hardware(run: _Run) -> int:
+    """Servers and GPUs with a PCF or die data, CPU/DRAM/SSD for the component model, storage and network."""
+    hw = _hw
     in_service = {"a-gpu01": "2023-06-12", "a-gpu02": "2023-09-04", "b-gpu01": "2022-05-16",
                   "b-gpu02": "2022-11-07"}
     hw_rows = []
@@ -882,7 +952,7 @@ def generate_sample(out_dir: Path, *, seed: int = 42, days: int = 3, start: str 
             for g in range(GPUS_PER_HOST):
                 hw_rows.append(hw(f"GPU-{tag}-{g}", "gpu", "A100-SXM4-80GB", 1, "site-b", d, 6.0, host, g,
                                   mfr="NVIDIA", die=826.0, nm=7.0, mem=80.0))
-    retired = (t0 + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    retired = (run.t0 + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
     hw_rows += [
         hw("STOR-A-01", "storage", "DDN AI400X2", 1, "site-a", "2023-06-01", 5.0, mfr="DDN", cap=491520.0),
         hw("NET-A-01", "network", "NVIDIA Quantum-2 QM9700", 2, "site-a", "2023-06-01", 6.0, mfr="NVIDIA"),
@@ -893,39 +963,50 @@ def generate_sample(out_dir: Path, *, seed: int = 42, days: int = 3, start: str 
            cap=368640.0),
         hw("NET-B-01", "network", "NVIDIA Quantum QM8700", 2, "site-b", "2022-03-14", 6.0, mfr="NVIDIA"),
     ]
-    counts["hardware"] = _write_csv(out / "hardware.csv", hw_header, hw_rows)
+    return _write_csv(run.out / "hardware.csv", _HW_HEADER, hw_rows)
 
-    # ---- grid, contracts, residual mix -------------------------------------------------------------
-    grid_rows = _grid(np.random.default_rng([seed, 7]), t0, days)
-    counts["grid_intensity"] = _write_csv(out / "grid_intensity.csv", ["zone", "ts", "gco2e_per_kwh", "basis",
-                                                                       "kind", "source", "estimated"], grid_rows)
-    ppa_mwh = round(it_energy_b / 3.6e9 * SITE_ROWS["site-b"][0] * 0.40, 3)
-    counts["energy_contracts"] = _write_csv(
-        out / "energy_contracts.csv", ["site", "valid_from", "valid_to", "mwh", "gco2e_per_kwh", "kind"],
-        [["site-b", _iso(t0, 0), _iso(t0, period_s), ppa_mwh, 11.0, "ppa"]])
-    years = sorted({(t0 - pd.Timedelta(days=1)).year, (t0 + pd.Timedelta(days=days + 1) - pd.Timedelta(hours=1)).year})
-    counts["residual_mix"] = _write_csv(out / "residual_mix.csv", ["zone", "year", "gco2e_per_kwh"], [
+
+def _write_grid_intensity(run: _Run) -> int:
+    grid_rows = _grid(np.random.default_rng([run.seed, 7]), run.t0, run.days)
+    return _write_csv(run.out / "grid_intensity.csv", ["zone", "ts", "gco2e_per_kwh", "basis", "kind", "source",
+                                                       "estimated"], grid_rows)
+
+
+def _write_energy_contracts(run: _Run, site_b_it_j: float) -> int:
+    """A PPA covering 40 % of site-b's facility energy over the period."""
+    ppa_mwh = round(site_b_it_j / 3.6e9 * SITE_ROWS["site-b"][0] * 0.40, 3)
+    return _write_csv(
+        run.out / "energy_contracts.csv", ["site", "valid_from", "valid_to", "mwh", "gco2e_per_kwh", "kind"],
+        [["site-b", _iso(run.t0, 0), _iso(run.t0, run.period_s), ppa_mwh, 11.0, "ppa"]])
+
+
+def _write_residual_mix(run: _Run) -> int:
+    t0 = run.t0
+    years = sorted({(t0 - pd.Timedelta(days=1)).year,
+                    (t0 + pd.Timedelta(days=run.days + 1) - pd.Timedelta(hours=1)).year})
+    return _write_csv(run.out / "residual_mix.csv", ["zone", "year", "gco2e_per_kwh"], [
         [zone, y, val] for zone, val in (("DE", 620.0), ("US-CAL-CISO", 310.0)) for y in years])
 
-    # ---- inference usage, models -------------------------------------------------------------------
-    rng = np.random.default_rng([seed, 8])
+
+def _write_inference_usage(run: _Run) -> int:
+    """Requests per model and day in proportion to the GPU-seconds its inference jobs held."""
+    rng = np.random.default_rng([run.seed, 8])
     usage_rows = []
     for model, (rate, tin, tout) in SERVING.items():
-        for d in range(days):
+        for d in range(run.days):
             ds, de = d * DAY_S, (d + 1) * DAY_S
-            gpu_s = sum(max(0, min(e, de) - max(s, ds)) for j, _, _, s, e, _ in allocs
-                        if jobs[j].tpl.stage == "inference" and jobs[j].tpl.model == model)
+            gpu_s = sum(max(0, min(e, de) - max(s, ds)) for j, _, _, s, e, _ in run.allocs
+                        if run.jobs[j].tpl.stage == "inference" and run.jobs[j].tpl.model == model)
             req = int(round(gpu_s * rate * rng.uniform(0.92, 1.08)))
-            usage_rows.append([model, (t0 + pd.Timedelta(days=d)).strftime("%Y-%m-%d"), req,
+            usage_rows.append([model, (run.t0 + pd.Timedelta(days=d)).strftime("%Y-%m-%d"), req,
                                None if tin is None else int(round(req * tin * rng.uniform(0.95, 1.05))),
                                int(round(req * tout * rng.uniform(0.95, 1.05)))])
-    counts["inference_usage"] = _write_csv(out / "inference_usage.csv",
-                                           ["model", "date", "requests", "tokens_in", "tokens_out"], usage_rows)
-    counts["models"] = _write_csv(out / "models.csv", ["model", "family", "expected_lifetime_requests",
-                                                       "parameters"], [list(m) for m in MODELS])
+    return _write_csv(run.out / "inference_usage.csv", ["model", "date", "requests", "tokens_in", "tokens_out"],
+                      usage_rows)
 
-    (out / "lca.toml").write_text(
+
+def _write_config(run: _Run) -> None:
+    (run.out / "lca.toml").write_text(
         "# Written by lca_pipeline.sample: the demo data labels pre-training jobs \"pretrain\".\n"
         "[stages]\n"
         "map = { pretrain = \"training\" }\n", encoding="utf-8")
-    return {name: counts[name] for name in INPUTS}

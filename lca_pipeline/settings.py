@@ -12,8 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-STAGES = ("data", "experimentation", "training", "post_training", "evaluation", "inference", "other")
-JOB_STATES = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "PREEMPTED", "RUNNING")
+from .contract import JOB_STATES, STAGES
 
 
 class SettingsError(ValueError):

@@ -76,3 +76,15 @@ def execute(
 def wrapped(name: str) -> str:
     """The statement's text, safe to embed as a subquery (no trailing semicolon)."""
     return load(name).strip().rstrip(";")
+
+
+# Schema-qualified table names; comments and string literals are removed first, so a table named in
+# a comment or a label is not a dependency. `audit` tables are written by the pipeline, never assets.
+_TABLE = re.compile(r"(?<![\w.\"])(staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
+_COMMENT_OR_STRING = re.compile(r"--[^\n]*|'(?:[^']|'')*'")
+
+
+def tables_read(name: str) -> tuple[str, ...]:
+    """The `schema.table` names a statement reads, sorted: the asset dependencies of a SQL model."""
+    text = _COMMENT_OR_STRING.sub(" ", load(name))
+    return tuple(sorted({f"{s}.{t}" for s, t in _TABLE.findall(text)}))

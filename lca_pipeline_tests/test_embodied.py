@@ -9,6 +9,9 @@ import pytest
 from lca_pipeline.factors import factor_path
 from lca_pipeline_tests.builders import base_site, constant_power, hourly_grid, query, run, scalar, ts, write
 
+# Every test here runs the pipeline: not in the everyday `pytest -m "not slow"` subset.
+pytestmark = pytest.mark.slow
+
 HOURS_PER_YEAR = 8760.0
 
 

@@ -97,6 +97,7 @@ def _malformed_gpu_file(data: Path) -> dict[str, int]:
     return expected
 
 
+@pytest.mark.slow
 def test_1000_rows_37_malformed_stage_963_and_quarantine_37(tmp_path):
     data = tmp_path / "data"
     base_site(data)
@@ -115,6 +116,7 @@ def test_1000_rows_37_malformed_stage_963_and_quarantine_37(tmp_path):
     assert '"power_w":"abc"' in sample[4].replace(" ", "")
 
 
+@pytest.mark.slow
 def test_every_input_family_stages_and_quarantines(tmp_path):
     data = tmp_path / "data"
     write(data, "sites", [{"site": "s1", "zone": "Z1", "pue": 1.3}, {"site": "s2", "zone": "Z2", "pue": 0.5}])
@@ -176,6 +178,7 @@ def test_every_input_family_stages_and_quarantines(tmp_path):
     assert accounting == 0
 
 
+@pytest.mark.slow
 def test_missing_required_column_names_file_and_column(tmp_path, capsys):
     data = tmp_path / "data"
     base_site(data)
@@ -208,6 +211,7 @@ def _fingerprint(db: Path) -> dict:
     return {"tables": tables, "totals": totals, "staged": staged}
 
 
+@pytest.mark.slow
 def test_running_twice_changes_nothing(tmp_path):
     data = tmp_path / "sample"
     generate_sample(data, days=1, interval_s=60)
@@ -220,6 +224,7 @@ def test_running_twice_changes_nothing(tmp_path):
     assert first["tables"]["marts.stage_impacts"] > 0
 
 
+@pytest.mark.slow
 def test_rematerialising_one_partition_replaces_it(tmp_path):
     data = tmp_path / "sample"
     generate_sample(data, days=2, interval_s=120)
@@ -249,6 +254,7 @@ def test_rematerialising_one_partition_replaces_it(tmp_path):
     assert again[1] == pytest.approx(energy[1], rel=1e-12)  # same rows; only the float summation order may differ
 
 
+@pytest.mark.slow
 def test_lca_demo_end_to_end(tmp_path, capsys):
     data, db = tmp_path / "sample", tmp_path / "w" / "lca.duckdb"
     generate_sample(data, days=1, interval_s=60)

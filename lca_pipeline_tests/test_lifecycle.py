@@ -6,6 +6,9 @@ import pytest
 
 from lca_pipeline_tests.builders import base_site, constant_power, hourly_grid, query, run, scalar, ts, write
 
+# Every test here runs the pipeline: not in the everyday `pytest -m "not slow"` subset.
+pytestmark = pytest.mark.slow
+
 
 def _cluster(data, jobs: list[dict], hours: int = 3, gpus: int = 1) -> None:
     """GPUs at 1,000 W, PUE 1.0 and 100 g/kWh: every GPU-hour is 1 kWh and 0.1 kgCO2e."""

@@ -17,6 +17,9 @@ from lca_pipeline.resources import work_path_for
 from lca_pipeline.sample import generate_sample
 from lca_pipeline_tests.builders import query, run
 
+# Every test here runs the pipeline: not in the everyday `pytest -m "not slow"` subset.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):

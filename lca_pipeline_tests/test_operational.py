@@ -9,6 +9,9 @@ from lca_pipeline_tests.builders import (
     base_site, constant_power, hourly_grid, query, run, scalar, sine_power, ts, write,
 )
 
+# Every test here runs the pipeline: not in the everyday `pytest -m "not slow"` subset.
+pytestmark = pytest.mark.slow
+
 
 def test_two_gpus_three_jobs_overlap_and_idle_gap(tmp_path):
     data = tmp_path / "data"

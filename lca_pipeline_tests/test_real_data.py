@@ -20,6 +20,9 @@ from lca_pipeline.settings import Settings
 from lca_pipeline_tests.builders import write
 from lca_pipeline_tests.test_importers import PARAMS, SONAR_SACCT_FIELDS, SOURCES, imported  # noqa: F401
 
+# Every test here runs the pipeline: not in the everyday `pytest -m "not slow"` subset.
+pytestmark = pytest.mark.slow
+
 STAGING_ORDER = ("sites", "hosts", "jobs", "allocations", "gpu_samples", "grid_intensity", "pcf_factors")
 
 

@@ -1,20 +1,12 @@
 """Asset checks: each runs one statement in sql/checks that returns `passed` plus evidence columns."""
 
 import datetime as _dt
-from decimal import Decimal
 
 import dagster as dg
 
 from .. import runlog, sql
+from ..contract import plain
 from ..resources import LcaResource, Warehouse
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
 
 
 def run_day_list(context: dg.AssetCheckExecutionContext) -> list[str]:
@@ -48,7 +40,7 @@ def sql_check(table: str, sql_name: str, description: str, blocking: bool) -> dg
         return dg.AssetCheckResult(
             passed=passed,
             severity=dg.AssetCheckSeverity.ERROR,
-            metadata={k: dg.MetadataValue.text(str(_plain(v))) if not isinstance(v, (int, float)) or v is None
+            metadata={k: dg.MetadataValue.text(str(plain(v))) if not isinstance(v, (int, float)) or v is None
                       else v for k, v in row.items()},
         )
 

@@ -6,7 +6,7 @@ import dagster as dg
 
 from .. import sql
 from ..factors import FACTOR_SET_VERSION, FACTOR_TABLES, factor_path
-from ..ingest import sha256_file
+from ..contract import OWNERS, sha256_file
 from ..materialize import replace_table, report, table_metadata
 from ..resources import Warehouse
 from .run import RUNS
@@ -32,6 +32,7 @@ def _factor_asset(table: str) -> dg.AssetsDefinition:
         deps=[RUNS],
         code_version=f"{sql.code_version([name])}-{FACTOR_SET_VERSION}",
         description=_DESCRIPTIONS[table],
+        owners=OWNERS,
         kinds={"duckdb"},
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:

@@ -5,6 +5,7 @@ import time
 import dagster as dg
 
 from .. import sql
+from ..contract import OWNERS
 from ..materialize import report, table_metadata
 from ..resources import Warehouse
 
@@ -31,10 +32,11 @@ def lineage_asset(assets: list[dg.AssetsDefinition]) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=dg.AssetKey(["audit", "table_lineage"]),
-        group_name="marts",
+        group_name="audit",
         deps=keys,
         code_version=sql.code_version(["audit/insert_table_lineage"]),
         description="For every table, the input files (sha256) and factor-table versions it was built from.",
+        owners=OWNERS,
         kinds={"duckdb"},
     )
     def table_lineage(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:

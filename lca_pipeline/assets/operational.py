@@ -63,7 +63,8 @@ MODELS = [
     Model(
         "intermediate.job_tiers",
         "intermediate/int_job_tiers",
-        ("staging.jobs", "intermediate.allocation_hourly", "intermediate.gpu_hourly", "staging.factor_device_power"),
+        ("staging.jobs", "intermediate.allocation_hourly", "intermediate.gpu_hourly", "staging.factor_device_power",
+         "staging.hosts"),
         "Each job's data-quality tier (measured_sample, measured_job, estimated) and estimate basis.",
         after=("audit/insert_assumptions_job_tiers",),
     ),
@@ -151,6 +152,15 @@ MODELS = [
         "marts/energy_coverage",
         (_IMPACT, "intermediate.job_tiers", "staging.jobs"),
         "How much of each model's energy is measured, at which tier, and which grid fallbacks were used.",
+    ),
+    Model(
+        "marts.site_hourly_impacts",
+        "marts/site_hourly_impacts",
+        (_IMPACT,),
+        "Per site and UTC hour: IT and facility energy, location- and market-based carbon and water.",
+        lineage={m: [(_IMPACT, m)] for m in (
+            "energy_it_kwh", "energy_facility_kwh", "co2e_location_kg", "co2e_market_kg", "water_onsite_l",
+            "water_offsite_l")},
     ),
 ]
 

@@ -8,6 +8,7 @@ import hashlib
 
 import dagster as dg
 
+from ..contract import OWNERS
 from ..ingest import discover
 from ..inputs import INPUTS
 from ..resources import LcaResource
@@ -17,6 +18,7 @@ RAW_SPECS = [
         key=dg.AssetKey(["raw", name]),
         group_name="raw",
         description=f"Files of the `{name}` input in the data directory (see docs/data-contract.md).",
+        owners=OWNERS,
         kinds={"file"},
     )
     for name in INPUTS

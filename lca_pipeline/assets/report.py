@@ -5,6 +5,7 @@ import time
 
 import dagster as dg
 
+from ..contract import OWNERS
 from ..materialize import progress_log
 from ..report import render_charts, write_report
 from .. import runlog
@@ -23,6 +24,7 @@ _INPUTS = (
     deps=[dg.AssetKey(t.split(".")) for t in _INPUTS],
     code_version="report-1",
     description="The self-contained HTML report: life cycle per model, per-request cost, fleet, quality, method.",
+    owners=OWNERS,
     kinds={"html"},
 )
 def report(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:

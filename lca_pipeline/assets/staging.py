@@ -6,6 +6,7 @@ import time
 import dagster as dg
 
 from .. import sql
+from ..contract import OWNERS
 from ..ingest import stage_input
 from ..inputs import INPUTS, InputSpec
 from ..materialize import report, table_metadata
@@ -27,6 +28,7 @@ def _staging_asset(spec: InputSpec) -> dg.AssetsDefinition:
         backfill_policy=SINGLE_RUN if spec.partitioned else None,
         code_version=sql.code_version([name]),
         description=spec.description,
+        owners=OWNERS,
         kinds={"duckdb"},
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: Warehouse, lca: LcaResource) -> dg.MaterializeResult:

@@ -13,6 +13,7 @@ import csv
 import io
 import re
 
+from ..contract import PROVENANCE
 from .common import FileContext, ImportedFile, ImporterError, join_errors, write_rows
 
 KIND = "boavizta-pcf"
@@ -28,8 +29,8 @@ OUT_COLUMNS = (
     "gwp_total_kgco2e", "gwp_manufacturing_ratio", "gwp_manufacturing_kgco2e", "gwp_use_ratio",
     "gwp_transport_ratio", "gwp_eol_ratio", "gwp_error_ratio", "lifetime_years", "yearly_tec_kwh",
     "use_location", "assembly_location", "report_date", "weight_kg", "server_type", "hard_drive",
-    "memory", "number_cpu", "source", "origin_file", "origin_line", "import_error",
-)
+    "memory", "number_cpu", "source",
+) + PROVENANCE
 
 
 def match_key(manufacturer: str | None, name: str | None) -> str:

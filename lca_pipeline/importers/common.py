@@ -13,7 +13,6 @@ counts original rows merged into another row (sacct job steps, DCGM metric lines
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 import re
 import tempfile
@@ -25,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
-PROVENANCE = ("origin_file", "origin_line", "import_error")
+from ..contract import PROVENANCE, sha256_file  # noqa: F401  (sha256_file re-exported for the importers)
 
 # gpu_samples as written by nvidia-smi, nvidia-smi-q and dcgm (gpu_model is an extra column)
 GPU_SAMPLE_COLUMNS = (
@@ -262,14 +261,6 @@ def apply_rules(rules: list[dict], values: dict[str, str | None]) -> tuple[str |
 # files
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def ends_with_newline(path: Path) -> bool:
     size = path.stat().st_size
     if size == 0:
@@ -358,6 +349,37 @@ def copy_query(ctx: FileContext, con: duckdb.DuckDBPyConnection, input_name: str
     ctx.record.outputs[input_name] = final
     ctx.record.rows_written[input_name] = int(n)
     return int(n)
+
+
+# --------------------------------------------------------------------------------------------
+# phases: every importer reads the original, normalises its rows and writes the primary output
+# with these, so rows_out and rows_flagged are set the same way everywhere.
+
+
+def write_primary(ctx: FileContext, input_name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+                  flagged: int) -> None:
+    """Write the primary output from Python rows; every row is one original row (rows_out)."""
+    write_rows(ctx, input_name, columns, rows)
+    ctx.record.rows_out = ctx.record.rows_written[input_name]
+    ctx.record.rows_flagged = flagged
+
+
+def copy_primary(ctx: FileContext, con: duckdb.DuckDBPyConnection, input_name: str, table: str = "result",
+                 order_by: str = "origin_line", flagged_sql: str | None = None) -> None:
+    """COPY the normalised table to the primary output; flagged rows are those with import_error set."""
+    copy_query(ctx, con, input_name, f"SELECT * FROM {table} ORDER BY {order_by}")
+    ctx.record.rows_out = ctx.record.rows_written[input_name]
+    ctx.record.rows_flagged = con.execute(
+        flagged_sql or f"SELECT count(*) FROM {table} WHERE import_error IS NOT NULL"
+    ).fetchone()[0]
+
+
+def note_first(ctx: FileContext, notes: Sequence[str], limit: int, what: str) -> None:
+    """The first `limit` notes, then one line counting the rest."""
+    for n in notes[:limit]:
+        ctx.note(n)
+    if len(notes) > limit:
+        ctx.note(f"... and {len(notes) - limit} more {what}")
 
 
 def _sql_str(s: str | Path) -> str:

@@ -16,7 +16,7 @@ from .common import (
     ImportedFile,
     ImporterError,
     connect,
-    copy_query,
+    copy_primary,
     fmt_utc,
     load_lines,
     parse_utc,
@@ -41,18 +41,37 @@ def _label(name: str) -> str:
 
 
 def run(ctx: FileContext) -> ImportedFile:
+    """Read the sample lines, fold repeats and the metrics of one GPU-scrape, normalise, write gpu_samples."""
     rec = ctx.record
-    opts = ctx.options
-    tz = tz_name(opts)
-    default_host = ctx.default_host()
-    ts_opt = opts.get("ts")
-    ts_fallback = None
-    if ts_opt is not None:
-        parsed = parse_utc(str(ts_opt), tz)
-        if parsed is None:
-            raise ImporterError(f"{ctx.path}: option ts={ts_opt!r} is not an ISO timestamp (e.g. 2026-03-20T12:00:00Z)")
-        ts_fallback = fmt_utc(parsed)
+    ts_fallback = _ts_option(ctx)
     con = connect()
+    try:
+        rec.rows_in = _read(ctx, con)
+        if rec.rows_in == 0:
+            rec.notes.append("no DCGM sample lines; nothing written")
+            return rec
+        _fold(con)
+        _normalise(ctx, con, ts_fallback)
+        _write(ctx, con, ts_fallback)
+    finally:
+        con.close()
+    return rec
+
+
+def _ts_option(ctx: FileContext) -> str | None:
+    """Option `ts`: the time of a scrape whose lines carry no timestamp, as UTC text."""
+    tz = tz_name(ctx.options)  # also rejects a bad option timezone when ts is not given
+    ts_opt = ctx.options.get("ts")
+    if ts_opt is None:
+        return None
+    parsed = parse_utc(str(ts_opt), tz)
+    if parsed is None:
+        raise ImporterError(f"{ctx.path}: option ts={ts_opt!r} is not an ISO timestamp (e.g. 2026-03-20T12:00:00Z)")
+    return fmt_utc(parsed)
+
+
+def _read(ctx: FileContext, con) -> int:
+    """Table `s`: every DCGM sample line with its metric, labels, value and timestamp; returns the count."""
     load_lines(con, ctx.path)
     con.execute(
         f"""
@@ -70,11 +89,12 @@ def run(ctx: FileContext) -> ImportedFile:
         )
         """
     )
-    rec.rows_in = con.execute("SELECT count(*) FROM s").fetchone()[0]
-    if rec.rows_in == 0:
-        rec.notes.append("no DCGM sample lines; nothing written")
-        con.close()
-        return rec
+    return con.execute("SELECT count(*) FROM s").fetchone()[0]
+
+
+def _fold(con) -> None:
+    """Tables `d` (verbatim repeats marked) and `k` (repeats left out, scrapes numbered), then `g`:
+    one row per GPU and scrape with its metrics side by side."""
     con.execute(
         """
         CREATE TEMP TABLE d AS
@@ -95,11 +115,6 @@ def run(ctx: FileContext) -> ImportedFile:
         f" max(val_txt) FILTER (WHERE metric = '{m}') AS {col}_txt"
         for m, col in METRICS.items()
     )
-    ts_expr = (
-        "to_timestamp(TRY_CAST(ts_ms_txt AS BIGINT) / 1000.0)"
-        if ts_fallback is None
-        else f"coalesce(to_timestamp(TRY_CAST(ts_ms_txt AS BIGINT) / 1000.0), TIMESTAMPTZ {sql_literal(ts_fallback)})"
-    )
     con.execute(
         f"""
         CREATE TEMP TABLE g AS
@@ -111,11 +126,20 @@ def run(ctx: FileContext) -> ImportedFile:
         GROUP BY hostname, gpu_txt, uuid, ts_ms_txt, scrape
         """
     )
+
+
+def _normalise(ctx: FileContext, con, ts_fallback: str | None) -> None:
+    """Table `result`: contract columns, with the reasons a GPU-scrape cannot be used in import_error."""
+    ts_expr = (
+        "to_timestamp(TRY_CAST(ts_ms_txt AS BIGINT) / 1000.0)"
+        if ts_fallback is None
+        else f"coalesce(to_timestamp(TRY_CAST(ts_ms_txt AS BIGINT) / 1000.0), TIMESTAMPTZ {sql_literal(ts_fallback)})"
+    )
     con.execute(
         f"""
         CREATE TEMP TABLE result AS
         WITH r AS (
-            SELECT *, {ts_expr} AS ts, coalesce(hostname, {sql_literal(default_host)}) AS host,
+            SELECT *, {ts_expr} AS ts, coalesce(hostname, {sql_literal(ctx.default_host())}) AS host,
                    TRY_CAST(gpu_txt AS INTEGER) AS gpu
             FROM g
         ),
@@ -137,10 +161,12 @@ def run(ctx: FileContext) -> ImportedFile:
         FROM c
         """
     )
-    copy_query(ctx, con, "gpu_samples", "SELECT * FROM result ORDER BY origin_line")
-    rec.rows_out = rec.rows_written["gpu_samples"]
+
+
+def _write(ctx: FileContext, con, ts_fallback: str | None) -> None:
+    rec = ctx.record
+    copy_primary(ctx, con, "gpu_samples")
     rec.rows_folded = rec.rows_in - rec.rows_out
-    rec.rows_flagged = con.execute("SELECT count(*) FROM result WHERE import_error IS NOT NULL").fetchone()[0]
     repeats, used, other = con.execute(
         f"""
         SELECT count(*) FILTER (WHERE verbatim_repeat),
@@ -159,5 +185,3 @@ def run(ctx: FileContext) -> ImportedFile:
     models = con.execute("SELECT list(DISTINCT host || ': ' || gpu_model) FROM result WHERE gpu_model IS NOT NULL").fetchone()[0]
     if models:
         ctx.note(f"gpu_model: {', '.join(sorted(models))}")
-    con.close()
-    return rec

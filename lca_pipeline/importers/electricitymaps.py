@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import re
 
+from ..contract import PROVENANCE
 from .common import (
     SQL_FMT_UTC,
     FileContext,
@@ -27,8 +28,7 @@ KIND = "electricitymaps"
 SOURCE = "Electricity Maps (ODbL)"
 OUT_COLUMNS = (
     "zone", "ts", "gco2e_per_kwh", "basis", "kind", "source", "estimated",
-    "origin_file", "origin_line", "import_error",
-)
+) + PROVENANCE
 
 _FIELD = r'("(?:[^"]|"")*"|[^,]*),'
 

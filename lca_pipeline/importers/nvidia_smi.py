@@ -7,6 +7,7 @@ functions for the implicit GPU order); Python only looks at the header line and 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from .common import (
@@ -15,7 +16,7 @@ from .common import (
     FileContext,
     ImportedFile,
     connect,
-    copy_query,
+    copy_primary,
     ends_with_newline,
     load_lines,
     sql_literal,
@@ -68,20 +69,59 @@ def _fields_option(value: Any) -> list[tuple[str, str | None]] | None:
 
 
 def run(ctx: FileContext) -> ImportedFile:
+    """Read the header and rows, parse values, assign each row its GPU, flag errors, write gpu_samples."""
     rec = ctx.record
     opts = ctx.options
     tz = tz_name(opts)
     host = ctx.default_host()
     con = connect()
-    load_lines(con, ctx.path)
+    try:
+        load_lines(con, ctx.path)
+        layout = _read_header(ctx, con, opts)
+        if layout is None:
+            rec.notes.append("file has no lines; nothing written")
+            return rec
+        last_line = _load_rows(ctx, con, layout)
+        _parse(con, layout, tz, last_line, ends_with_newline(ctx.path))
+        rec.rows_in = con.execute("SELECT count(*) FROM parsed").fetchone()[0]
+        if rec.rows_in == 0:
+            rec.notes.append("no data rows; nothing written")
+            return rec
+        # is the header describing these values at all? (file-level, never guessed around)
+        if layout.file_error is None:
+            layout.file_error = _header_mismatch(con, layout.ncols, layout.cols, layout.header, rec.rows_in)
+        _assign_gpus(ctx, con, layout, opts)
+        _normalise(ctx, con, layout, host)
+        _write(ctx, con, layout, host, tz)
+    finally:
+        con.close()
+    return rec
 
+
+@dataclass
+class _Layout:
+    """The columns of the file: from its header line, option `fields`, or none (every row flagged)."""
+
+    header: list[tuple[str, str | None]]
+    header_text: str | None  # the header line as written (None: no header line)
+    data_from: int  # first data line
+    file_error: str | None
+    cols: dict[str, int] = field(default_factory=dict)  # contract column -> field index
+
+    @property
+    def ncols(self) -> int:
+        return len(self.header)
+
+    def field_sql(self, target: str) -> str:
+        return f"trim(f[{self.cols[target] + 1}])" if target in self.cols else "NULL::VARCHAR"
+
+
+def _read_header(ctx: FileContext, con, opts: dict[str, Any]) -> _Layout | None:
     first = con.execute(
         "SELECT lineno, line FROM lines WHERE trim(line) <> '' ORDER BY lineno LIMIT 1"
     ).fetchone()
     if first is None:
-        rec.notes.append("file has no lines; nothing written")
-        con.close()
-        return rec
+        return None
     header_line_no, header_text = first
     header = parse_header(header_text)
     file_error: str | None = None
@@ -100,33 +140,33 @@ def run(ctx: FileContext) -> ImportedFile:
             "no nvidia-smi header line (expected e.g. 'timestamp, index, power.draw [W]'); "
             "pass --option fields=timestamp,index,power.draw,... for --format=csv,noheader files"
         )
-
-    ncols = len(header)
-    cols: dict[str, int] = {}
+    layout = _Layout(header, header_text, data_from, file_error)
     for i, (name, _unit_) in enumerate(header):
         target = FIELD_MAP.get(name)
         if target is None:
             continue
-        if target not in cols or list(FIELD_MAP).index(name) < list(FIELD_MAP).index(header[cols[target]][0]):
-            cols[target] = i
+        if target not in layout.cols or \
+                list(FIELD_MAP).index(name) < list(FIELD_MAP).index(header[layout.cols[target]][0]):
+            layout.cols[target] = i
     ignored = [name for name, _ in header if name not in FIELD_MAP]
-    if ignored and file_error is None:
+    if ignored and layout.file_error is None:
         ctx.note(f"columns not used: {', '.join(ignored)}")
-    if file_error is None and "ts" not in cols:
-        file_error = "header has no timestamp column; add timestamp to --query-gpu"
-    if file_error is None and "power_w" not in cols:
-        file_error = "header has no power.draw column; add power.draw to --query-gpu"
+    if layout.file_error is None and "ts" not in layout.cols:
+        layout.file_error = "header has no timestamp column; add timestamp to --query-gpu"
+    if layout.file_error is None and "power_w" not in layout.cols:
+        layout.file_error = "header has no power.draw column; add power.draw to --query-gpu"
+    return layout
 
-    def f(target: str) -> str:
-        return f"trim(f[{cols[target] + 1}])" if target in cols else "NULL::VARCHAR"
 
-    newline_end = ends_with_newline(ctx.path)
-    header_norm = (header_text or "").strip()
+def _load_rows(ctx: FileContext, con, layout: _Layout) -> int | None:
+    """Table `rows`: the data lines split into fields, repeated header lines left out; returns the last line."""
+    header_norm = (layout.header_text or "").strip()
+    data_from = layout.data_from
     repeated = (
         con.execute(
             f"SELECT count(*) FROM lines WHERE lineno >= {data_from} AND trim(line) = {sql_literal(header_norm)}"
         ).fetchone()[0]
-        if header_text
+        if layout.header_text
         else 0
     )
     if repeated:
@@ -150,7 +190,12 @@ def run(ctx: FileContext) -> ImportedFile:
         """
     )
     con.execute("DROP TABLE lines")
-    last_line = con.execute("SELECT max(lineno) FROM rows").fetchone()[0]
+    return con.execute("SELECT max(lineno) FROM rows").fetchone()[0]
+
+
+def _parse(con, layout: _Layout, tz: str, last_line: int | None, newline_end: bool) -> None:
+    """Table `parsed`: timestamps in UTC, numbers with their unit checked, and why a value is unusable."""
+    f = layout.field_sql
     offset_re = "(Z|[+-][0-9]{2}:?[0-9]{2})$"
     num_cols, flag_cols = [], []
     for target in ("power_w", "util_pct", "mem_used_mib"):
@@ -194,28 +239,21 @@ def run(ctx: FileContext) -> ImportedFile:
         """
     )
     con.execute("DROP TABLE rows")
-    rec.rows_in = con.execute("SELECT count(*) FROM parsed").fetchone()[0]
-    if rec.rows_in == 0:
-        rec.notes.append("no data rows; nothing written")
-        con.close()
-        return rec
 
-    # ---- is the header describing these values at all? (file-level, never guessed around)
-    if file_error is None:
-        file_error = _header_mismatch(con, ncols, cols, header, rec.rows_in)
 
-    # ---- the GPU of each row
+def _assign_gpus(ctx: FileContext, con, layout: _Layout, opts: dict[str, Any]) -> None:
+    """Table `assigned`: each row's GPU, from the index column or from its position in the sample."""
     con.execute(
         f"""
         CREATE TEMP TABLE flags AS
         SELECT *,
-               (nf = {ncols} AND ts IS NOT NULL AND NOT power_w_bad AND NOT power_w_na) AS complete
+               (nf = {layout.ncols} AND ts IS NOT NULL AND NOT power_w_bad AND NOT power_w_na) AS complete
         FROM parsed
         """
     )
-    if file_error is not None:
+    if layout.file_error is not None:
         con.execute("CREATE TEMP TABLE assigned AS SELECT *, gpu_explicit AS gpu, NULL::VARCHAR AS gpu_error FROM flags")
-    elif "gpu" in cols:
+    elif "gpu" in layout.cols:
         con.execute(
             """
             CREATE TEMP TABLE assigned AS
@@ -228,6 +266,10 @@ def run(ctx: FileContext) -> ImportedFile:
     else:
         _assign_implicit(ctx, con, opts)
 
+
+def _normalise(ctx: FileContext, con, layout: _Layout, host: str) -> None:
+    """Table `result`: contract columns, with the reasons a row cannot be used in import_error."""
+    ncols = layout.ncols
     err_parts = [
         f"CASE WHEN is_last_cut AND (nf <> {ncols} OR ts IS NULL OR power_w_bad OR power_w_na) THEN 'truncated last line' END",
         f"CASE WHEN NOT (is_last_cut AND (nf <> {ncols} OR ts IS NULL OR power_w_bad OR power_w_na)) AND nf <> {ncols} "
@@ -240,7 +282,8 @@ def run(ctx: FileContext) -> ImportedFile:
         "CASE WHEN complete THEN gpu_error END",
     ]
     error_expr = (
-        sql_literal(file_error) if file_error is not None else f"nullif(concat_ws('; ', {', '.join(err_parts)}), '')"
+        sql_literal(layout.file_error) if layout.file_error is not None
+        else f"nullif(concat_ws('; ', {', '.join(err_parts)}), '')"
     )
     query = f"""
         SELECT {SQL_FMT_UTC.format('ts')} AS ts,
@@ -259,11 +302,12 @@ def run(ctx: FileContext) -> ImportedFile:
         ORDER BY lineno
     """
     con.execute(f"CREATE TEMP TABLE result AS {query}")
-    copy_query(ctx, con, "gpu_samples", "SELECT * FROM result ORDER BY origin_line")
-    rec.rows_out = rec.rows_written["gpu_samples"]
-    rec.rows_flagged = con.execute("SELECT count(*) FROM result WHERE import_error IS NOT NULL").fetchone()[0]
-    if file_error is not None:
-        ctx.note(f"every row flagged: {file_error}")
+
+
+def _write(ctx: FileContext, con, layout: _Layout, host: str, tz: str) -> None:
+    copy_primary(ctx, con, "gpu_samples")
+    if layout.file_error is not None:
+        ctx.note(f"every row flagged: {layout.file_error}")
     gpus = con.execute(
         "SELECT list(DISTINCT gpu ORDER BY gpu) FROM result WHERE import_error IS NULL"
     ).fetchone()[0]
@@ -278,8 +322,6 @@ def run(ctx: FileContext) -> ImportedFile:
     models = con.execute("SELECT list(DISTINCT gpu_model) FROM result WHERE gpu_model IS NOT NULL").fetchone()[0]
     if models:
         ctx.note(f"gpu_model: {', '.join(sorted(models))}")
-    con.close()
-    return rec
 
 
 def _header_mismatch(con, ncols: int, cols: dict[str, int], header, rows: int) -> str | None:
@@ -366,61 +408,9 @@ def _assign_implicit(ctx: FileContext, con, opts: dict[str, Any]) -> None:
         FROM flags
         """
     )
-    forced = opts.get("gpus")
-    n_gpus: int | None = None
-    if forced is not None:
-        try:
-            n_gpus = int(forced)
-            if n_gpus < 1:
-                raise ValueError
-            ctx.note(f"GPUs per sample: {n_gpus} (option gpus)")
-        except (TypeError, ValueError):
-            n_gpus = None
-            ctx.note(f"option gpus={forced!r} is not a positive integer; ignored")
-    lag_sql = """
-        WITH g AS (SELECT seg, pos, t FROM seq WHERE t IS NOT NULL AND pos < {lim}),
-        d AS (SELECT x.n, b.t - x.t AS d
-              FROM (SELECT c.n, g.seg, g.pos, g.t FROM cand c CROSS JOIN g) x
-              JOIN g b ON b.seg = x.seg AND b.pos = x.pos + x.n),
-        m AS (SELECT n, median(d) AS med FROM d GROUP BY n)
-        SELECT n, med,
-               avg(CASE WHEN med > 0 AND abs(d - med) <= 0.25 * med THEN 1.0 ELSE 0.0 END) AS regular
-        FROM d JOIN m USING (n) GROUP BY n, med ORDER BY n
-    """
+    n_gpus = _forced_gpus(ctx, opts)
     if n_gpus is None:
-        # gaps between consecutive rows are a few ms inside a sample and about one period between
-        # samples; the 97th percentile of the gaps is a period (N <= 16 -> >= 6 % of gaps are
-        # "between" gaps), half of it separates the two, and N = rows / samples.
-        p_hat, n_rows, n_samples, n_gaps = con.execute(
-            f"""
-            WITH g AS (SELECT seg, pos, t FROM seq WHERE t IS NOT NULL AND pos < {INFER_ROWS}),
-            gaps AS (SELECT t - lag(t) OVER (PARTITION BY seg ORDER BY pos) AS gap FROM g),
-            p AS (SELECT quantile_cont(gap, 0.97) AS p FROM gaps WHERE gap IS NOT NULL)
-            SELECT any_value(p.p), count(*),
-                   count(*) FILTER (WHERE gap IS NULL OR gap > p.p / 2), count(gap)
-            FROM gaps CROSS JOIN p
-            """
-        ).fetchone()
-        msg = None
-        if not n_gaps:
-            n_gpus = 1
-        elif not p_hat:
-            msg = "all rows have the same timestamp"
-        else:
-            ratio = n_rows / n_samples  # rows per sample
-            guess = max(1, round(ratio))
-            con.execute(f"CREATE OR REPLACE TEMP TABLE cand AS SELECT {guess} AS n")
-            stat = con.execute(lag_sql.format(lim=INFER_ROWS)).fetchone()
-            regular = float(stat[2]) if stat else 1.0
-            if guess > MAX_GPUS_INFERRED or abs(ratio - guess) > 0.15 * guess or regular < 0.9:
-                msg = f"best guess {guess} GPUs fits {regular:.0%} of rows"
-            else:
-                n_gpus = guess
-                ctx.note(
-                    f"no index column: {n_gpus} GPU(s) per sample inferred from the row timing "
-                    f"(period {p_hat:.0f} ms; {regular:.1%} of rows one period after the same GPU's "
-                    f"previous row); row k of a sample is GPU k"
-                )
+        n_gpus, msg = _infer_gpus(ctx, con)
         if msg is not None:
             msg = (
                 "no index column and the number of GPUs per sample cannot be inferred from the row "
@@ -434,8 +424,78 @@ def _assign_implicit(ctx: FileContext, con, opts: dict[str, Any]) -> None:
     if n_gpus == 1:
         con.execute("CREATE TEMP TABLE assigned AS SELECT *, 0 AS gpu, NULL::VARCHAR AS gpu_error FROM flags")
         return
+    _assign_by_position(ctx, con, n_gpus)
+
+
+_LAG_SQL = """
+    WITH g AS (SELECT seg, pos, t FROM seq WHERE t IS NOT NULL AND pos < {lim}),
+    d AS (SELECT x.n, b.t - x.t AS d
+          FROM (SELECT c.n, g.seg, g.pos, g.t FROM cand c CROSS JOIN g) x
+          JOIN g b ON b.seg = x.seg AND b.pos = x.pos + x.n),
+    m AS (SELECT n, median(d) AS med FROM d GROUP BY n)
+    SELECT n, med,
+           avg(CASE WHEN med > 0 AND abs(d - med) <= 0.25 * med THEN 1.0 ELSE 0.0 END) AS regular
+    FROM d JOIN m USING (n) GROUP BY n, med ORDER BY n
+"""
+
+
+def _lag_stats(con, n_gpus: int) -> tuple | None:
+    """(N, median of t[i+N] - t[i], share of rows within 25 % of that median) for N GPUs per sample."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE cand AS SELECT {n_gpus} AS n")
-    period = con.execute(lag_sql.format(lim=INFER_ROWS)).fetchone()
+    return con.execute(_LAG_SQL.format(lim=INFER_ROWS)).fetchone()
+
+
+def _forced_gpus(ctx: FileContext, opts: dict[str, Any]) -> int | None:
+    forced = opts.get("gpus")
+    if forced is None:
+        return None
+    try:
+        n_gpus = int(forced)
+        if n_gpus < 1:
+            raise ValueError
+    except (TypeError, ValueError):
+        ctx.note(f"option gpus={forced!r} is not a positive integer; ignored")
+        return None
+    ctx.note(f"GPUs per sample: {n_gpus} (option gpus)")
+    return n_gpus
+
+
+def _infer_gpus(ctx: FileContext, con) -> tuple[int | None, str | None]:
+    """GPUs per sample from the row timing, or why it cannot be inferred."""
+    # gaps between consecutive rows are a few ms inside a sample and about one period between
+    # samples; the 97th percentile of the gaps is a period (N <= 16 -> >= 6 % of gaps are
+    # "between" gaps), half of it separates the two, and N = rows / samples.
+    p_hat, n_rows, n_samples, n_gaps = con.execute(
+        f"""
+        WITH g AS (SELECT seg, pos, t FROM seq WHERE t IS NOT NULL AND pos < {INFER_ROWS}),
+        gaps AS (SELECT t - lag(t) OVER (PARTITION BY seg ORDER BY pos) AS gap FROM g),
+        p AS (SELECT quantile_cont(gap, 0.97) AS p FROM gaps WHERE gap IS NOT NULL)
+        SELECT any_value(p.p), count(*),
+               count(*) FILTER (WHERE gap IS NULL OR gap > p.p / 2), count(gap)
+        FROM gaps CROSS JOIN p
+        """
+    ).fetchone()
+    if not n_gaps:
+        return 1, None
+    if not p_hat:
+        return None, "all rows have the same timestamp"
+    ratio = n_rows / n_samples  # rows per sample
+    guess = max(1, round(ratio))
+    stat = _lag_stats(con, guess)
+    regular = float(stat[2]) if stat else 1.0
+    if guess > MAX_GPUS_INFERRED or abs(ratio - guess) > 0.15 * guess or regular < 0.9:
+        return None, f"best guess {guess} GPUs fits {regular:.0%} of rows"
+    ctx.note(
+        f"no index column: {guess} GPU(s) per sample inferred from the row timing "
+        f"(period {p_hat:.0f} ms; {regular:.1%} of rows one period after the same GPU's "
+        f"previous row); row k of a sample is GPU k"
+    )
+    return guess, None
+
+
+def _assign_by_position(ctx: FileContext, con, n_gpus: int) -> None:
+    """Row k of a sample is GPU k; samples that straddle two sampling periods are flagged."""
+    period = _lag_stats(con, n_gpus)
     p = float(period[1]) if period and period[1] is not None else 0.0
     con.execute(
         f"""

@@ -9,9 +9,11 @@ sacct cut to fit). Job steps (`123.batch`, `123.0`, `123.extern`) are folded int
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..contract import JOB_STATES, PROVENANCE
 from .common import (
     FileContext,
     ImportedFile,
@@ -20,9 +22,11 @@ from .common import (
     compile_rules,
     fmt_utc,
     join_errors,
+    note_first,
     parse_utc,
     tz_name,
     unique_ids,
+    write_primary,
     write_rows,
 )
 
@@ -30,9 +34,9 @@ KIND = "sacct"
 
 JOB_COLUMNS = (
     "job_id", "model", "stage", "state", "start", "end", "project", "user", "site", "energy_kwh",
-    "partition", "job_name", "state_raw", "gpus", "nodelist", "origin_file", "origin_line", "import_error",
-)
-ALLOC_COLUMNS = ("job_id", "host", "gpu", "start", "end", "origin_file", "origin_line", "import_error")
+    "partition", "job_name", "state_raw", "gpus", "nodelist",
+) + PROVENANCE
+ALLOC_COLUMNS = ("job_id", "host", "gpu", "start", "end") + PROVENANCE
 RULE_FIELDS = ("JobName", "Account", "Comment", "Partition", "User", "QOS", "WCKey")
 
 # sacct --helpformat (lower case): used to recognise a header line and to complete names cut by '+'
@@ -56,7 +60,7 @@ SACCT_FIELDS = {
     ).split()
 }
 
-STATES = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "PREEMPTED", "RUNNING")
+STATES = JOB_STATES
 STATE_MAP = {"OUT_OF_MEMORY": "FAILED", "NODE_FAIL": "FAILED", "BOOT_FAIL": "FAILED", "DEADLINE": "TIMEOUT"}
 NOT_RUN = {
     "PENDING": "state PENDING: the job has not started",
@@ -281,7 +285,38 @@ def _read(ctx: FileContext) -> tuple[list[str], list[tuple[int, list[str], set[i
 
 
 def run(ctx: FileContext) -> ImportedFile:
+    """Read the export, fold steps into their jobs, normalise each job, write jobs and allocations."""
     rec = ctx.record
+    opts = _options(ctx)
+    names, rows, layout = _read(ctx)
+    rec.rows_in = len(rows)
+    if not rows:
+        rec.notes.append("no data rows; nothing written")
+        return rec
+    ctx.note(f"layout: {layout}")
+    fields = _Fields(names)
+    file_errors = _file_errors(ctx, fields)
+    jobs, steps = _split_steps(rows, fields)
+    orphans = _fold_steps(rec, jobs, steps, rows, fields)
+    ids, changed = unique_ids([j["id"] for j in jobs], lambda i: f"{ctx.path.stem}:{jobs[i]['line']}")
+    if changed:
+        ctx.note(f"{changed} repeated JobID(s) (e.g. requeued jobs) made unique with a '#n' suffix in file order")
+    out = _Normalised()
+    for job, job_id in zip(jobs, ids):
+        _normalise_job(ctx, opts, fields, file_errors, job, job_id, out)
+    _write(ctx, opts, fields, out, len(orphans))
+    return rec
+
+
+@dataclass(frozen=True)
+class _Options:
+    tz: str
+    rules: list[dict]
+    site: str | None
+    now: datetime | None  # the End of still-running jobs
+
+
+def _options(ctx: FileContext) -> _Options:
     opts = ctx.options
     tz = tz_name(opts)
     rules = compile_rules(opts.get("rules"), RULE_FIELDS, "JobName", "sacct")
@@ -292,63 +327,79 @@ def run(ctx: FileContext) -> ImportedFile:
         now = parse_utc(now_raw.isoformat() if isinstance(now_raw, datetime) else str(now_raw), tz)
         if now is None:
             raise ImporterError(f"option sacct.now={now_raw!r} is not an ISO timestamp (e.g. 2025-09-30T12:00:00)")
-    names, rows, layout = _read(ctx)
-    rec.rows_in = len(rows)
-    if not rows:
-        rec.notes.append("no data rows; nothing written")
-        return rec
-    ctx.note(f"layout: {layout}")
-    idx = {n.lower(): i for i, n in enumerate(names)}
-    file_errors: list[str] = []
-    if not names:
-        file_errors.append(
-            "headerless sacct output: pass option sacct.fields with the -o field list in order "
-            "(e.g. JobID|JobIDRaw|User|Account|State|Start|End|...)"
-        )
-    else:
-        missing = [need for need in ("JobID", "State", "Start", "End") if need.lower() not in idx]
-        if "jobidraw" in idx and "JobID" in missing:
-            missing.remove("JobID")
-        if any(m in missing for m in ("Start", "End", "State")):
-            file_errors.append(
-                f"export has no {', '.join(missing)} field(s); re-export with sacct --parsable2 "
-                "-o JobID,JobName,Account,User,State,Start,End,NodeList,AllocTRES,ConsumedEnergyRaw"
-            )
-    if names and "jobid" not in idx and "jobidraw" not in idx:
-        ctx.note("no JobID field: job_id = <file stem>:<line>")
+    return _Options(tz, rules, site, now)
 
-    def get(vals: list[str], name: str) -> str | None:
-        i = idx.get(name.lower())
+
+class _Fields:
+    """The export's field names, looked up case-insensitively in each row."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.idx = {n.lower(): i for i, n in enumerate(names)}
+
+    def has(self, name: str) -> bool:
+        return name.lower() in self.idx
+
+    def get(self, vals: list[str], name: str) -> str | None:
+        i = self.idx.get(name.lower())
         if i is None or i >= len(vals):
             return None
         v = vals[i].strip()
         return v if v != "" else None
 
-    def was_cut(cut_idx: set[int], name: str) -> bool:
-        i = idx.get(name.lower())
+    def was_cut(self, cut_idx: set[int], name: str) -> bool:
+        i = self.idx.get(name.lower())
         return i is not None and i in cut_idx
 
-    # ---- pass 1: jobs and steps
+
+def _file_errors(ctx: FileContext, fields: _Fields) -> list[str]:
+    """Errors that apply to every row: no header, or no Start/End/State field."""
+    errors: list[str] = []
+    if not fields.names:
+        errors.append(
+            "headerless sacct output: pass option sacct.fields with the -o field list in order "
+            "(e.g. JobID|JobIDRaw|User|Account|State|Start|End|...)"
+        )
+    else:
+        missing = [need for need in ("JobID", "State", "Start", "End") if not fields.has(need)]
+        if fields.has("JobIDRaw") and "JobID" in missing:
+            missing.remove("JobID")
+        if any(m in missing for m in ("Start", "End", "State")):
+            errors.append(
+                f"export has no {', '.join(missing)} field(s); re-export with sacct --parsable2 "
+                "-o JobID,JobName,Account,User,State,Start,End,NodeList,AllocTRES,ConsumedEnergyRaw"
+            )
+    if fields.names and not fields.has("JobID") and not fields.has("JobIDRaw"):
+        ctx.note("no JobID field: job_id = <file stem>:<line>")
+    return errors
+
+
+def _split_steps(
+    rows: list[tuple[int, list[str], set[int]]], fields: _Fields
+) -> tuple[list[dict[str, Any]], list[tuple[int, str, str | None, int]]]:
+    """Job lines and step lines (`123.batch`, or a cut id continuing the job above it)."""
     jobs: list[dict[str, Any]] = []
     steps: list[tuple[int, str, str | None, int]] = []  # (row index, base id, current job, line)
     current_job: str | None = None
+    has_id = fields.has("JobID") or fields.has("JobIDRaw")
     for r, (line, vals, cut_idx) in enumerate(rows):
         err = None
-        if names and len(vals) != len(names):
-            err = f"row has {len(vals)} fields, header has {len(names)}"
-        jid = get(vals, "JobID") or get(vals, "JobIDRaw")
-        if jid is None and names and ("jobid" in idx or "jobidraw" in idx):
+        if fields.names and len(vals) != len(fields.names):
+            err = f"row has {len(vals)} fields, header has {len(fields.names)}"
+        jid = fields.get(vals, "JobID") or fields.get(vals, "JobIDRaw")
+        if jid is None and fields.names and has_id:
             err = join_errors(err, "empty JobID")
         is_step = False
         base = jid
         if jid is not None:
-            cut = was_cut(cut_idx, "JobID")
+            cut = fields.was_cut(cut_idx, "JobID")
             core = jid[:-1] if cut else jid
             if "." in core:
                 is_step, base = True, core.split(".", 1)[0]
             elif cut:
-                part = get(vals, "Partition")
-                if current_job is not None and current_job.startswith(core) and "partition" in idx and part is None:
+                part = fields.get(vals, "Partition")
+                if (current_job is not None and current_job.startswith(core) and fields.has("Partition")
+                        and part is None):
                     is_step, base = True, current_job
                 else:
                     err = join_errors(
@@ -359,11 +410,20 @@ def run(ctx: FileContext) -> ImportedFile:
         if is_step:
             steps.append((r, base, current_job, line))
             continue
-        if jid is not None and not was_cut(cut_idx, "JobID"):
+        if jid is not None and not fields.was_cut(cut_idx, "JobID"):
             current_job = jid
         jobs.append({"row": r, "line": line, "vals": vals, "cut": cut_idx, "id": jid, "err": err})
+    return jobs, steps
 
-    # ---- fold steps into their job (the latest job with that id before the step, else after)
+
+def _fold_steps(
+    rec: ImportedFile,
+    jobs: list[dict[str, Any]],
+    steps: list[tuple[int, str, str | None, int]],
+    rows: list[tuple[int, list[str], set[int]]],
+    fields: _Fields,
+) -> list[tuple[int, str, int]]:
+    """Fold steps into their job (counted in rows_folded); a step without its job becomes a flagged row."""
     by_id: dict[str, list[int]] = {}
     for j, job in enumerate(jobs):
         if job["id"] is not None:
@@ -377,129 +437,155 @@ def run(ctx: FileContext) -> ImportedFile:
     for r, base, line in orphans:
         line_, vals, cut_idx = rows[r]
         jobs.append(
-            {"row": r, "line": line_, "vals": vals, "cut": cut_idx, "id": get(vals, "JobID"),
+            {"row": r, "line": line_, "vals": vals, "cut": cut_idx, "id": fields.get(vals, "JobID"),
              "err": f"job step without its job line in this file (job {base})", "orphan": True}
         )
     jobs.sort(key=lambda j: j["row"])
+    return orphans
 
-    ids, changed = unique_ids([j["id"] for j in jobs], lambda i: f"{ctx.path.stem}:{jobs[i]['line']}")
-    if changed:
-        ctx.note(f"{changed} repeated JobID(s) (e.g. requeued jobs) made unique with a '#n' suffix in file order")
 
-    job_rows, alloc_rows = [], []
-    flagged = 0
-    zero_energy = no_val = 0
-    names_cut = 0
-    alloc_notes: list[str] = []
-    any_alloc = False
-    for job, job_id in zip(jobs, ids):
-        vals, cut_idx = job["vals"], job["cut"]
-        errs = list(file_errors) + [job["err"]]
-        state_raw = get(vals, "State")
-        state, state_err = normalise_state(state_raw, was_cut(cut_idx, "State"))
-        if state_raw is None and names:
-            state_err = "empty State" if "state" in idx else None
-        start_txt, end_txt = get(vals, "Start"), get(vals, "End")
-        start = parse_utc(start_txt, tz) if start_txt not in (None, "Unknown", "None") else None
-        end = parse_utc(end_txt, tz) if end_txt not in (None, "Unknown", "None") else None
-        if not job.get("orphan") and names:
-            errs.append(state_err)
-            if state_err is None or not state_err.startswith("state PENDING"):
-                if "start" in idx and start is None:
-                    if start_txt not in (None, "Unknown", "None"):
-                        errs.append(f"Start '{start_txt}' not understood")
-                    elif state == "CANCELLED":
-                        errs.append(f"Start={start_txt or 'empty'}: cancelled before it started")
-                    else:
-                        errs.append(f"Start={start_txt or 'empty'}")
-                if "end" in idx and end is None:
-                    if end_txt not in (None, "Unknown", "None"):
-                        errs.append(f"End '{end_txt}' not understood")
-                    elif state == "RUNNING" and now is not None:
-                        end = now
-                    elif state == "RUNNING":
-                        errs.append("End=Unknown (still running); pass sacct.now")
-                    else:
-                        errs.append(f"End={end_txt or 'empty'}")
-                if start is not None and end is not None and end < start:
-                    errs.append("End before Start")
-        energy_kwh = None
-        e_raw = get(vals, "ConsumedEnergyRaw")
-        if e_raw is None and get(vals, "ConsumedEnergy") and re.fullmatch(r"\d+(\.\d+)?", get(vals, "ConsumedEnergy")):
-            e_raw = get(vals, "ConsumedEnergy")
-        if e_raw is not None:
-            try:
-                joules = float(e_raw)
-            except ValueError:
-                errs.append(f"ConsumedEnergyRaw '{e_raw}' is not a number")
-            else:
-                if joules >= NO_VAL_J or joules < 0:
-                    no_val += 1
-                elif joules == 0:
-                    zero_energy += 1
-                else:
-                    energy_kwh = joules / 3.6e6
-        job_name = get(vals, "JobName")
-        if was_cut(cut_idx, "JobName"):
-            names_cut += 1
-        mapped = apply_rules(rules, {f: get(vals, f) for f in RULE_FIELDS})
-        model, stage = mapped if mapped is not None else ("", "other")
-        model = model or ""
-        stage = stage or "other"
-        nodelist = get(vals, "NodeList")
-        tres = get(vals, "AllocTRES") or get(vals, "AllocGRES")
-        n_gpus = gpu_count(tres) if tres else 0
-        error = join_errors(*errs)
-        flagged += error is not None
-        job_rows.append(
-            (
-                job_id, model, stage, state, fmt_utc(start), fmt_utc(end), get(vals, "Account"),
-                get(vals, "User"), site, energy_kwh, get(vals, "Partition"), job_name, state_raw,
-                n_gpus if tres else None, nodelist, ctx.origin, job["line"], error,
-            )
+@dataclass
+class _Normalised:
+    job_rows: list[tuple] = field(default_factory=list)
+    alloc_rows: list[tuple] = field(default_factory=list)
+    flagged: int = 0
+    zero_energy: int = 0
+    no_val: int = 0
+    names_cut: int = 0
+    alloc_notes: list[str] = field(default_factory=list)
+    any_alloc: bool = False
+
+
+_UNSET = (None, "Unknown", "None")
+
+
+def _times(opts: _Options, fields: _Fields, vals: list[str], state: str | None, errs: list[str | None],
+           check: bool) -> tuple[datetime | None, datetime | None]:
+    """Start and End in UTC; with `check`, the reason each is missing or wrong goes to errs."""
+    start_txt, end_txt = fields.get(vals, "Start"), fields.get(vals, "End")
+    start = parse_utc(start_txt, opts.tz) if start_txt not in _UNSET else None
+    end = parse_utc(end_txt, opts.tz) if end_txt not in _UNSET else None
+    if not check:
+        return start, end
+    if fields.has("Start") and start is None:
+        if start_txt not in _UNSET:
+            errs.append(f"Start '{start_txt}' not understood")
+        elif state == "CANCELLED":
+            errs.append(f"Start={start_txt or 'empty'}: cancelled before it started")
+        else:
+            errs.append(f"Start={start_txt or 'empty'}")
+    if fields.has("End") and end is None:
+        if end_txt not in _UNSET:
+            errs.append(f"End '{end_txt}' not understood")
+        elif state == "RUNNING" and opts.now is not None:
+            end = opts.now
+        elif state == "RUNNING":
+            errs.append("End=Unknown (still running); pass sacct.now")
+        else:
+            errs.append(f"End={end_txt or 'empty'}")
+    if start is not None and end is not None and end < start:
+        errs.append("End before Start")
+    return start, end
+
+
+def _energy_kwh(fields: _Fields, vals: list[str], errs: list[str | None], out: _Normalised) -> float | None:
+    """ConsumedEnergyRaw in kWh; 0 and Slurm's NO_VAL mean not measured (counted for the notes)."""
+    e_raw = fields.get(vals, "ConsumedEnergyRaw")
+    consumed = fields.get(vals, "ConsumedEnergy")
+    if e_raw is None and consumed and re.fullmatch(r"\d+(\.\d+)?", consumed):
+        e_raw = consumed
+    if e_raw is None:
+        return None
+    try:
+        joules = float(e_raw)
+    except ValueError:
+        errs.append(f"ConsumedEnergyRaw '{e_raw}' is not a number")
+        return None
+    if joules >= NO_VAL_J or joules < 0:
+        out.no_val += 1
+    elif joules == 0:
+        out.zero_energy += 1
+    else:
+        return joules / 3.6e6
+    return None
+
+
+def _normalise_job(ctx: FileContext, opts: _Options, fields: _Fields, file_errors: list[str],
+                   job: dict[str, Any], job_id: str, out: _Normalised) -> None:
+    """One contract jobs row for the job line, and its allocations (GPUs split evenly over its nodes)."""
+    vals, cut_idx = job["vals"], job["cut"]
+    errs: list[str | None] = list(file_errors) + [job["err"]]
+    state_raw = fields.get(vals, "State")
+    state, state_err = normalise_state(state_raw, fields.was_cut(cut_idx, "State"))
+    if state_raw is None and fields.names:
+        state_err = "empty State" if fields.has("State") else None
+    check = not job.get("orphan") and bool(fields.names)
+    if check:
+        errs.append(state_err)
+    check = check and (state_err is None or not state_err.startswith("state PENDING"))
+    start, end = _times(opts, fields, vals, state, errs, check)
+    energy_kwh = _energy_kwh(fields, vals, errs, out)
+    if fields.was_cut(cut_idx, "JobName"):
+        out.names_cut += 1
+    mapped = apply_rules(opts.rules, {f: fields.get(vals, f) for f in RULE_FIELDS})
+    model, stage = mapped if mapped is not None else ("", "other")
+    nodelist = fields.get(vals, "NodeList")
+    tres = fields.get(vals, "AllocTRES") or fields.get(vals, "AllocGRES")
+    n_gpus = gpu_count(tres) if tres else 0
+    error = join_errors(*errs)
+    out.flagged += error is not None
+    out.job_rows.append(
+        (
+            job_id, model or "", stage or "other", state, fmt_utc(start), fmt_utc(end), fields.get(vals, "Account"),
+            fields.get(vals, "User"), opts.site, energy_kwh, fields.get(vals, "Partition"),
+            fields.get(vals, "JobName"), state_raw, n_gpus if tres else None, nodelist, ctx.origin, job["line"], error,
         )
-        if n_gpus and not job.get("orphan"):
-            try:
-                hosts = expand_nodelist(nodelist)
-            except ValueError as exc:
-                alloc_notes.append(f"job {job_id}: {exc}; no allocations written")
-                continue
-            if not hosts:
-                continue
-            if n_gpus % len(hosts):
-                alloc_notes.append(
-                    f"job {job_id}: {n_gpus} GPUs over {len(hosts)} nodes do not split evenly; no allocations written"
-                )
-                continue
-            any_alloc = True
-            per_node = n_gpus // len(hosts)
-            a_err = f"job row flagged: {error}" if error else None
-            for h in hosts:
-                for g in range(per_node):
-                    alloc_rows.append((job_id, h, g, None, None, ctx.origin, job["line"], a_err))
-    write_rows(ctx, "jobs", JOB_COLUMNS, job_rows)
-    rec.rows_out = rec.rows_written["jobs"]
-    rec.rows_flagged = flagged
-    if alloc_rows:
-        write_rows(ctx, "allocations", ALLOC_COLUMNS, alloc_rows)
-    if any_alloc:
+    )
+    if n_gpus and not job.get("orphan"):
+        _allocate(ctx, job_id, n_gpus, nodelist, job["line"], error, out)
+
+
+def _allocate(ctx: FileContext, job_id: str, n_gpus: int, nodelist: str | None, line: int,
+              error: str | None, out: _Normalised) -> None:
+    try:
+        hosts = expand_nodelist(nodelist)
+    except ValueError as exc:
+        out.alloc_notes.append(f"job {job_id}: {exc}; no allocations written")
+        return
+    if not hosts:
+        return
+    if n_gpus % len(hosts):
+        out.alloc_notes.append(
+            f"job {job_id}: {n_gpus} GPUs over {len(hosts)} nodes do not split evenly; no allocations written"
+        )
+        return
+    out.any_alloc = True
+    per_node = n_gpus // len(hosts)
+    a_err = f"job row flagged: {error}" if error else None
+    for h in hosts:
+        for g in range(per_node):
+            out.alloc_rows.append((job_id, h, g, None, None, ctx.origin, line, a_err))
+
+
+def _write(ctx: FileContext, opts: _Options, fields: _Fields, out: _Normalised, orphans: int) -> None:
+    rec = ctx.record
+    write_primary(ctx, "jobs", JOB_COLUMNS, out.job_rows, out.flagged)
+    if out.alloc_rows:
+        write_rows(ctx, "allocations", ALLOC_COLUMNS, out.alloc_rows)
+    if out.any_alloc:
         ctx.note("gpu indices assumed 0..k-1 on each node (sacct gives GPU counts per node, not indices)")
-    for n in alloc_notes[:20]:
-        ctx.note(n)
-    if len(alloc_notes) > 20:
-        ctx.note(f"... and {len(alloc_notes) - 20} more jobs without allocations")
+    note_first(ctx, out.alloc_notes, 20, "jobs without allocations")
     if rec.rows_folded:
         ctx.note(f"{rec.rows_folded} job step line(s) folded into their job")
     if orphans:
-        ctx.note(f"{len(orphans)} step line(s) without their job line written as flagged rows")
-    if zero_energy:
-        ctx.note(f"{zero_energy} job(s) with ConsumedEnergyRaw=0 treated as not measured (energy_kwh empty)")
-    if no_val:
-        ctx.note(f"{no_val} job(s) with ConsumedEnergyRaw >= 1e15 J (Slurm NO_VAL) treated as not measured")
-    if names_cut:
-        ctx.note(f"{names_cut} JobName(s) cut by sacct's column width (end in '+'); rules see the cut name")
-    if not rules:
+        ctx.note(f"{orphans} step line(s) without their job line written as flagged rows")
+    if out.zero_energy:
+        ctx.note(f"{out.zero_energy} job(s) with ConsumedEnergyRaw=0 treated as not measured (energy_kwh empty)")
+    if out.no_val:
+        ctx.note(f"{out.no_val} job(s) with ConsumedEnergyRaw >= 1e15 J (Slurm NO_VAL) treated as not measured")
+    if out.names_cut:
+        ctx.note(f"{out.names_cut} JobName(s) cut by sacct's column width (end in '+'); rules see the cut name")
+    if not opts.rules:
         ctx.note("no sacct.rules: model empty, stage other")
-    if tz == "UTC" and "start" in idx:
+    if opts.tz == "UTC" and fields.has("Start"):
         ctx.note("Start/End have no UTC offset; taken as UTC (sacct prints cluster local time: set option timezone)")
-    return rec
