@@ -17,6 +17,7 @@ import dagster as dg
 import duckdb
 
 from .. import __version__, runlog, sql
+from ..contract import OWNERS
 from ..manifest import build_manifest
 from ..materialize import report, table_metadata
 from ..publish import publish, published_versions, restore_work
@@ -30,7 +31,7 @@ sql.register(
 RUNS = dg.AssetKey(["audit", "runs"])
 IMPORTS = dg.AssetKey(["audit", "imports"])
 PUBLICATIONS = dg.AssetKey(["audit", "publications"])
-OWNERS = ["team:lca-pipeline"]
+
 
 
 def git_describe() -> str:
