@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 
 from . import __version__, sql
-from .ingest import discover
+from .ingest import discover, try_read
 from .manifest import manifest_path, write_manifest
 from .materialize import ensure_schemas
 from .resources import connection_config, make_duckdb, open_connection
@@ -47,10 +47,9 @@ def telemetry_days(data_dirs: list[Path]) -> tuple[date, date] | None:
     hi: datetime | None = None
     for name in TELEMETRY_INPUTS:
         for path in discover(data_dirs, name):
-            if path.suffix.lower() == ".parquet":
-                rel = conn.read_parquet(str(path))
-            else:
-                rel = conn.read_csv(str(path), all_varchar=True, header=True)
+            rel = try_read(conn, path, data_dirs)  # unreadable files are quarantined by staging
+            if rel is None:
+                continue
             cols = {c.strip().lower(): c for c in rel.columns}
             if "ts" not in cols:
                 continue  # staging reports the missing column with the file's name
@@ -59,7 +58,10 @@ def telemetry_days(data_dirs: list[Path]) -> tuple[date, date] | None:
             # A typed TIMESTAMP column is UTC already: min/max come from the Parquet statistics.
             utc = (f"CASE WHEN typeof({col}) = 'TIMESTAMP' THEN CAST({col} AS TIMESTAMP) "
                    f"ELSE timezone('UTC', TRY_CAST({ts} AS TIMESTAMPTZ)) END")
-            row = rel.aggregate(f"min({utc}), max({utc})").fetchall()[0]
+            try:
+                row = rel.aggregate(f"min({utc}), max({utc})").fetchall()[0]
+            except duckdb.Error:
+                continue  # a file broken past its header: staging quarantines it with the line
             if row[0] is not None:
                 lo = row[0] if lo is None else min(lo, row[0])
                 hi = row[1] if hi is None else max(hi, row[1])
@@ -183,11 +185,16 @@ def _job_days(dirs: list[Path]) -> tuple[date, date]:
     conn.execute("SET TimeZone = 'UTC'")
     first: date | None = None
     for path in discover(dirs, "jobs"):
-        rel = conn.read_csv(str(path), all_varchar=True, header=True) if path.suffix == ".csv" else conn.read_parquet(str(path))
+        rel = try_read(conn, path, dirs)
+        if rel is None:
+            continue
         cols = {c.strip().lower(): c for c in rel.columns}
         if "start" in cols:
             col = duckdb.ColumnExpression(cols["start"]).cast(duckdb.sqltype("VARCHAR"))
-            value = rel.aggregate(f"min(timezone('UTC', TRY_CAST({col} AS TIMESTAMPTZ)))").fetchall()[0][0]
+            try:
+                value = rel.aggregate(f"min(timezone('UTC', TRY_CAST({col} AS TIMESTAMPTZ)))").fetchall()[0][0]
+            except duckdb.Error:
+                continue
             if value is not None:
                 first = value.date() if first is None else min(first, value.date())
     conn.close()
