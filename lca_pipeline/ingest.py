@@ -22,6 +22,20 @@ from . import sql
 from .inputs import INPUTS, InputSpec
 
 log = logging.getLogger("lca.ingest")
+# What the `lca` command prints: a quarantined file or a cascade must be seen, not only logged.
+progress = logging.getLogger("lca.progress")
+
+# (column, parent input, parent key): a row whose reference is unknown because the parent row was
+# itself quarantined went with it in a cascade, and is quarantined with that reason instead.
+CASCADES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "hosts": (("site", "sites", "site"),),
+    "gpu_samples": (("host", "hosts", "host"),),
+    "node_samples": (("host", "hosts", "host"),),
+    "jobs": (("site", "sites", "site"),),
+    "allocations": (("job_id", "jobs", "job_id"), ("host", "hosts", "host")),
+    "hardware": (("site", "sites", "site"), ("host", "hosts", "host")),
+    "energy_contracts": (("site", "sites", "site"),),
+}
 
 QA_COLUMNS = ("qa_column", "qa_reason", "qa_raw", "raw_row", "partition_day")
 sql.register(
@@ -339,7 +353,7 @@ def open_files(conn: duckdb.DuckDBPyConnection, input_name: str, paths: list[Pat
             refused = reason.startswith("refused")
             rows = 0 if refused or fmt == "parquet" else _line_count(path)
             problems.append(FileProblem(path, fmt, f"whole file quarantined: {reason}", rows))
-            log.warning("%s: %s", path, problems[-1].reason)
+            progress.warning("%s: %s", path, problems[-1].reason)
     return files, identities, problems
 
 
@@ -375,6 +389,7 @@ def stage_input(
             f"FROM ({sql.wrapped(f'staging/stg_{input_name}')})",
             sql.params_for(f"staging/stg_{input_name}", bound),
         )
+        _mark_cascades(conn, input_name)
         _ensure_table(conn, table)
         if spec.partitioned:
             conn.execute(
@@ -446,6 +461,25 @@ def _record_file_problem(conn: duckdb.DuckDBPyConnection, bound: dict[str, Any],
     for name in ("audit/insert_file_quarantine", "audit/insert_file_ingest_count",
                  "audit/delete_source_file", "audit/insert_source_file"):
         sql.execute(conn, name, params)
+
+
+def _mark_cascades(conn: duckdb.DuckDBPyConnection, input_name: str) -> None:
+    """Re-label rows lost only because their parent row is quarantined, and print each cascade."""
+    for column, parent, key in CASCADES.get(input_name, ()):
+        params = {"column": column, "parent": parent, "path": f"$.{key}"}
+        conn.execute(
+            "UPDATE _stg SET qa_reason = 'cascade: ' || $column || ' ' || qa_raw || ' is quarantined in ' || $parent "
+            "WHERE qa_column = $column AND qa_reason LIKE 'unknown %' AND qa_raw IN ("
+            "  SELECT trim(json_extract_string(raw_row, $path)) FROM audit.quarantine "
+            "  WHERE input = $parent AND raw_row IS NOT NULL)",
+            params,
+        )
+        for value, rows in conn.execute(
+            "SELECT qa_raw, count(*) FROM _stg WHERE qa_column = $column AND qa_reason LIKE 'cascade: %' "
+            "GROUP BY 1 ORDER BY 1", {"column": column},
+        ).fetchall():
+            progress.warning("cascade: %s %r is quarantined in %s and took %d %s row(s) with it",
+                             column, value, parent, rows, input_name)
 
 
 def _ensure_table(conn: duckdb.DuckDBPyConnection, table: str) -> None:

@@ -18,29 +18,77 @@ def _plain(value: object) -> object:
     return value
 
 
-def sql_check(table: str, sql_name: str, description: str, blocking: bool) -> dg.AssetChecksDefinition:
+def _evidence(row: dict) -> str:
+    """The evidence columns as one line, so a failed check says what failed (site, zone, hours)."""
+    return "; ".join(f"{k} = {_plain(v)}" for k, v in row.items() if v is not None)
+
+
+def sql_check(table: str, sql_name: str, description: str, blocking: bool,
+              extra: dict | None = None, name: str | None = None) -> dg.AssetChecksDefinition:
     sql.register(sql_name)
 
     @dg.asset_check(
         asset=dg.AssetKey(table.split(".")),
-        name=sql_name.split("/")[-1],
+        name=name or sql_name.split("/")[-1],
         description=description,
         blocking=blocking,
     )
     def _check(duckdb: DuckDBResource, lca: LcaResource) -> dg.AssetCheckResult:
         with open_connection(duckdb) as conn:
-            cursor = sql.execute(conn, sql_name, lca.settings().sql_params())
+            cursor = sql.execute(conn, sql_name, {**lca.settings().sql_params(), **(extra or {})})
             columns = [d[0] for d in cursor.description]
             row = dict(zip(columns, cursor.fetchall()[0]))
         passed = bool(row.pop("passed"))
         return dg.AssetCheckResult(
             passed=passed,
             severity=dg.AssetCheckSeverity.ERROR,
+            description=None if passed else _evidence(row),
             metadata={k: dg.MetadataValue.text(str(_plain(v))) if not isinstance(v, (int, float)) or v is None
                       else v for k, v in row.items()},
         )
 
     return _check
+
+
+sql.register("checks/mart_float_columns")
+
+
+def finite_check(table: str) -> dg.AssetChecksDefinition:
+    """No NaN or Infinity in any floating-point column of the table: such a number is never a result."""
+    schema, name = table.split(".")
+
+    @dg.asset_check(
+        asset=dg.AssetKey([schema, name]),
+        name="finite_values",
+        description=f"No NaN or Infinity in any floating-point column of {table}.",
+        blocking=True,
+    )
+    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        with open_connection(duckdb) as conn:
+            cols = [c for (c,) in sql.execute(conn, "checks/mart_float_columns",
+                                               {"schema": schema, "table": name}).fetchall()]
+            counts = [0] * len(cols)
+            if cols:
+                # Column names come from the catalogue, quoted as identifiers; nothing user-given.
+                select = ", ".join(f'count(*) FILTER (WHERE NOT isfinite("{c}"))' for c in cols)
+                counts = list(conn.execute(f'SELECT {select} FROM "{schema}"."{name}"').fetchall()[0])
+        bad = {c: int(n) for c, n in zip(cols, counts) if n}
+        return dg.AssetCheckResult(
+            passed=not bad,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=None if not bad else f"{table}: non-finite values in " + ", ".join(
+                f"{c} ({n} rows)" for c, n in bad.items()),
+            metadata={"columns_checked": len(cols), "non_finite": dg.MetadataValue.json(bad)},
+        )
+
+    return _check
+
+
+MART_TABLES = (
+    "asset_embodied", "data_quality", "energy_coverage", "fleet_daily", "hotspots", "job_impacts",
+    "model_lifecycle", "model_lifecycle_components", "sensitivity", "stage_impacts",
+)
+CASCADE_INPUTS = ("hosts", "gpu_samples", "node_samples", "jobs", "allocations", "hardware", "energy_contracts")
 
 
 CHECKS = [
@@ -86,4 +134,16 @@ CHECKS = [
         "Staged GPU power in W within the physical bound; counter in kWh non-negative.",
         blocking=True,
     ),
+]
+CHECKS += [finite_check(f"marts.{t}") for t in MART_TABLES]
+CHECKS += [
+    sql_check(
+        f"staging.{name}",
+        "checks/no_cascade",
+        f"No {name} row lost only because its parent row (site, host or job) was quarantined, "
+        "unless lca.toml accepts cascades ([data] accept_cascades = true).",
+        blocking=True,
+        extra={"input": name},
+    )
+    for name in CASCADE_INPUTS
 ]

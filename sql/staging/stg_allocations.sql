@@ -35,12 +35,16 @@ checked AS (
             WHEN job_id IS NULL THEN {'col': 'job_id', 'reason': 'missing required value', 'raw': NULL}
             WHEN host IS NULL THEN {'col': 'host', 'reason': 'missing required value', 'raw': NULL}
             WHEN raw.gpu IS NULL THEN {'col': 'gpu', 'reason': 'missing required value', 'raw': NULL}
-            WHEN gpu IS NULL OR gpu < 0
+            WHEN gpu IS NULL OR gpu < 0 OR TRY_CAST(raw.gpu AS DOUBLE) IS DISTINCT FROM gpu
                 THEN {'col': 'gpu', 'reason': 'not a GPU index (integer >= 0)', 'raw': CAST(raw.gpu AS VARCHAR)}
             WHEN raw."start" IS NOT NULL AND start_ts IS NULL
                 THEN {'col': 'start', 'reason': 'unparseable timestamp', 'raw': CAST(raw."start" AS VARCHAR)}
             WHEN raw."end" IS NOT NULL AND end_ts IS NULL
                 THEN {'col': 'end', 'reason': 'unparseable timestamp', 'raw': CAST(raw."end" AS VARCHAR)}
+            WHEN start_ts < CAST($data_start AS TIMESTAMP) OR start_ts >= CAST($data_end AS TIMESTAMP)
+                THEN {'col': 'start', 'reason': 'outside the data window ' || $data_window || ' ([data] window_start/window_end in lca.toml)', 'raw': CAST(raw."start" AS VARCHAR)}
+            WHEN end_ts < CAST($data_start AS TIMESTAMP) OR end_ts >= CAST($data_end AS TIMESTAMP)
+                THEN {'col': 'end', 'reason': 'outside the data window ' || $data_window || ' ([data] window_start/window_end in lca.toml)', 'raw': CAST(raw."end" AS VARCHAR)}
             WHEN known_job IS NULL THEN {'col': 'job_id', 'reason': 'unknown job (not in jobs)', 'raw': job_id}
             WHEN known_host IS NULL THEN {'col': 'host', 'reason': 'unknown host (not in hosts)', 'raw': host}
             WHEN gpu_count IS NOT NULL AND gpu >= gpu_count

@@ -28,10 +28,10 @@ checked AS (
                 THEN {'col': 'valid_to', 'reason': 'missing or unparseable timestamp', 'raw': CAST(t.raw.valid_to AS VARCHAR)}
             WHEN t.valid_to <= t.valid_from
                 THEN {'col': 'valid_to', 'reason': 'end before start', 'raw': CAST(t.raw.valid_to AS VARCHAR)}
-            WHEN t.mwh IS NULL OR t.mwh < 0
+            WHEN t.mwh IS NULL OR t.mwh < 0 OR NOT isfinite(t.mwh)
                 THEN {'col': 'mwh', 'reason': 'not a non-negative number', 'raw': CAST(t.raw.mwh AS VARCHAR)}
-            WHEN t.gco2e_per_kwh IS NULL OR t.gco2e_per_kwh < 0
-                THEN {'col': 'gco2e_per_kwh', 'reason': 'not a non-negative number', 'raw': CAST(t.raw.gco2e_per_kwh AS VARCHAR)}
+            WHEN t.gco2e_per_kwh IS NULL OR t.gco2e_per_kwh < 0 OR t.gco2e_per_kwh > 3000
+                THEN {'col': 'gco2e_per_kwh', 'reason': 'intensity outside 0-3000 gCO2e/kWh', 'raw': CAST(t.raw.gco2e_per_kwh AS VARCHAR)}
             WHEN t.kind IS NULL OR t.kind NOT IN ('ppa', 'rec', 'go', 'other')
                 THEN {'col': 'kind', 'reason': 'unknown kind (ppa, rec, go, other)', 'raw': CAST(t.raw.kind AS VARCHAR)}
             WHEN NOT EXISTS (SELECT 1 FROM staging.sites AS s WHERE s.site = t.site)
