@@ -64,6 +64,33 @@ deduped AS (
             ELSE qa
         END AS qa_final
     FROM checked
+),
+collisions AS (
+    -- Two jobs cannot hold one GPU at once: the allocation that starts later (file order on a tie)
+    -- is quarantined, naming the job it collides with, so the GPU-hours are never counted twice.
+    SELECT b.source_file, b.source_row, min(a.job_id) AS other_job
+    FROM deduped AS a
+    JOIN deduped AS b
+        ON a.host = b.host AND a.gpu = b.gpu AND a.job_id <> b.job_id
+        AND a.alloc_start < b.alloc_end AND b.alloc_start < a.alloc_end
+        AND (a.alloc_start, a.source_file, a.source_row) < (b.alloc_start, b.source_file, b.source_row)
+    WHERE a.qa_final IS NULL AND b.qa_final IS NULL
+    GROUP BY b.source_file, b.source_row
+),
+final AS (
+    SELECT
+        d.*,
+        CASE
+            WHEN o.other_job IS NOT NULL
+                THEN {'col': 'job_id',
+                      'reason': 'overlapping allocation: GPU ' || d.host || ':' || d.gpu || ' is held by job '
+                          || o.other_job || ' at the same time; the later allocation (job ' || d.job_id
+                          || ') is quarantined',
+                      'raw': d.job_id}
+            ELSE d.qa_final
+        END AS qa_out
+    FROM deduped AS d
+    LEFT JOIN collisions AS o ON o.source_file = d.source_file AND o.source_row = d.source_row
 )
 SELECT
     job_id,
@@ -75,7 +102,7 @@ SELECT
     source_row,
     origin_file,
     origin_line,
-    qa_final AS qa,
+    qa_out AS qa,
     raw,
     NULL::DATE AS partition_day
-FROM deduped
+FROM final

@@ -38,6 +38,23 @@ checked AS (
                 THEN {'col': 'site', 'reason': 'unknown site (not in sites)', 'raw': t.site}
         END AS qa
     FROM typed AS t
+),
+deduped AS (
+    -- An exact copy of a contract (same site, validity, MWh, intensity, kind) would count twice.
+    SELECT
+        *,
+        CASE
+            WHEN qa IS NULL AND row_number() OVER (
+                    PARTITION BY qa IS NULL, site, valid_from, valid_to, mwh, gco2e_per_kwh, kind
+                    ORDER BY source_file, source_row) > 1
+                THEN {'col': 'site',
+                      'reason': 'exact duplicate of the contract in row ' || CAST(first_value(source_row) OVER (
+                          PARTITION BY qa IS NULL, site, valid_from, valid_to, mwh, gco2e_per_kwh, kind
+                          ORDER BY source_file, source_row) AS VARCHAR) || ' (same site, validity, mwh, intensity, kind)',
+                      'raw': site}
+            ELSE qa
+        END AS qa_final
+    FROM checked
 )
 SELECT
     source_file || ':' || source_row AS contract_id,
@@ -51,7 +68,7 @@ SELECT
     source_row,
     origin_file,
     origin_line,
-    qa,
+    qa_final AS qa,
     raw,
     NULL::DATE AS partition_day
-FROM checked
+FROM deduped
