@@ -145,12 +145,13 @@ def outside_roots(path: Path, roots: list[Path]) -> bool:
 
 def csv_header(path: Path) -> list[str]:
     """The header line's column names, read with the contract's dialect (comma, double quote)."""
+    with open(path, "rb") as fh:
+        head = fh.readline(MAX_LINE_BYTES + 1)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            first = fh.readline(MAX_LINE_BYTES + 1)
+        first = head.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start} of the header line); save it as UTF-8") from exc
-    if len(first) > MAX_LINE_BYTES:
+        raise InputError(f"line 1 (the header) is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    if len(head) > MAX_LINE_BYTES:
         raise InputError(f"line 1 (the header) is longer than {MAX_LINE_BYTES} bytes")
     names = next(csv.reader([first]), [])
     if not first.strip() or not any(n.strip() for n in names):
