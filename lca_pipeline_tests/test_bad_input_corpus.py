@@ -510,3 +510,20 @@ def test_job_quarantine_cascades_to_its_allocations(corpus, tmp_path):
     assert code == 1 and "staging/allocations:no_cascade" in err and "4812023" in err
     n = _q(corpus["clean_db"], "SELECT count(*) FROM staging.allocations WHERE job_id = '4812023'")[0][0]
     assert f"cascade: job_id '4812023' is quarantined in jobs and took {n} allocations row(s) with it" in out
+
+
+def test_finite_check_fails_on_a_nan_or_infinite_mart_value(corpus, tmp_path):
+    from lca_pipeline.assets.checks import MART_TABLES, finite_check
+    from lca_pipeline.resources import make_duckdb
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(corpus["clean_db"], db)
+    for table in MART_TABLES:  # the clean run passes for every mart
+        assert finite_check(f"marts.{table}")(duckdb=make_duckdb(str(db))).passed, table
+    with duckdb.connect(str(db)) as conn:
+        conn.execute("UPDATE marts.job_impacts SET energy_it_kwh = 'NaN'::DOUBLE, "
+                     "co2e_location_kg = 'Infinity'::DOUBLE WHERE rowid IN (0, 1)")
+    result = finite_check("marts.job_impacts")(duckdb=make_duckdb(str(db)))
+    assert not result.passed
+    assert result.description == ("marts.job_impacts: non-finite values in energy_it_kwh (2 rows), "
+                                  "co2e_location_kg (2 rows)")
