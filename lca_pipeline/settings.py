@@ -30,6 +30,7 @@ class Settings:
     max_node_power_w: float = 20000.0
     # [allocation]
     shared_infra: str = "allocate"
+    gpu_sharing: str = "quarantine"
     # [embodied]
     embodied_policy: str = "calendar"
     expected_utilisation: float = 0.85
@@ -83,6 +84,7 @@ class Settings:
             "max_gpu_power_w": float(self.max_gpu_power_w),
             "max_node_power_w": float(self.max_node_power_w),
             "shared_infra": self.shared_infra,
+            "gpu_sharing": self.gpu_sharing,
             "embodied_policy": self.embodied_policy,
             "expected_utilisation": float(self.expected_utilisation),
             "hours_per_year": float(self.hours_per_year),
@@ -101,6 +103,7 @@ class Settings:
 
 _CHOICES = {
     ("allocation", "shared_infra"): ("allocate", "separate"),
+    ("allocation", "gpu_sharing"): ("quarantine", "split"),
     ("embodied", "policy"): ("calendar", "expected_utilisation", "measured"),
     ("lifecycle", "idle_allocation"): ("none", "pro_rata"),
     ("grid", "basis"): ("direct", "lifecycle"),
@@ -108,7 +111,7 @@ _CHOICES = {
 }
 _KNOWN = {
     "telemetry": {"max_gap_s", "max_gpu_power_w", "max_node_power_w"},
-    "allocation": {"shared_infra"},
+    "allocation": {"shared_infra", "gpu_sharing"},
     "embodied": {"policy", "expected_utilisation", "hours_per_year"},
     "lifecycle": {"idle_allocation", "upfront_stages"},
     "grid": {"basis", "kind", "interpolate_max_h"},
@@ -225,6 +228,7 @@ def load_settings(path: Path | None) -> Settings:
         max_gpu_power_w=num("telemetry", "max_gpu_power_w", 3000.0, 1.0, 1e6),
         max_node_power_w=num("telemetry", "max_node_power_w", 20000.0, 1.0, 1e7),
         shared_infra=raw.get("allocation", {}).get("shared_infra", "allocate"),
+        gpu_sharing=raw.get("allocation", {}).get("gpu_sharing", "quarantine"),
         embodied_policy=raw.get("embodied", {}).get("policy", "calendar"),
         expected_utilisation=num("embodied", "expected_utilisation", 0.85, 0.01, 1.0),
         hours_per_year=num("embodied", "hours_per_year", 8760.0, 8760.0, 8784.0),

@@ -527,3 +527,64 @@ def test_finite_check_fails_on_a_nan_or_infinite_mart_value(corpus, tmp_path):
     assert not result.passed
     assert result.description == ("marts.job_impacts: non-finite values in energy_it_kwh (2 rows), "
                                   "co2e_location_kg (2 rows)")
+
+
+def _two_hours_of_gpu(data: Path, zone: str, valid_from: str | None = None) -> None:
+    from lca_pipeline_tests.builders import constant_power, write
+
+    site = {"site": "s1", "zone": zone, "pue": 1.5}
+    if valid_from:
+        site["valid_from"] = valid_from
+    write(data, "sites", [site])
+    write(data, "hosts", [{"host": "h1", "site": "s1", "role": "compute", "gpu_count": 1}])
+    write(data, "gpu_samples", constant_power("h1", 0, 300.0, 0, 120, 60))
+
+
+def test_grid_complete_failure_names_zone_and_hours(tmp_path):
+    data = tmp_path / "data"
+    _two_hours_of_gpu(data, "NOWHERE")
+    code, out, err = _run(["run", "--data", str(data), "--db", str(tmp_path / "x.duckdb")])
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "grid_complete" in err and "zone_years = NOWHERE 2024" in err
+    assert "zone_hours_missing = 2" in err
+    assert "first_missing_hour = 2024-01-01T00:00:00" in err and "last_missing_hour = 2024-01-01T01:00:00" in err
+
+
+def test_site_factors_complete_failure_names_site_and_hours(tmp_path):
+    from lca_pipeline_tests.builders import hourly_grid
+
+    data = tmp_path / "data"
+    _two_hours_of_gpu(data, "Z1", valid_from="2024-01-01T01:00:00Z")  # no PUE for the first hour
+    hourly_grid(data, {0: 100.0, 1: 100.0})
+    code, out, err = _run(["run", "--data", str(data), "--db", str(tmp_path / "x.duckdb")])
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "site_factors_complete" in err and "sites = s1" in err
+    assert "first_missing_hour = 2024-01-01T00:00:00" in err
+
+
+def test_declared_gpu_sharing_keeps_overlapping_allocations(tmp_path):
+    from lca_pipeline_tests.builders import write
+
+    data = tmp_path / "data"
+    write(data, "sites", [{"site": "s1", "zone": "Z1", "pue": 1.5}])
+    write(data, "hosts", [{"host": "h1", "site": "s1", "role": "compute", "gpu_count": 1}])
+    write(data, "jobs", [
+        {"job_id": "A", "model": "m", "stage": "training", "state": "COMPLETED",
+         "start": "2024-01-01T00:00:00Z", "end": "2024-01-01T00:30:00Z"},
+        {"job_id": "B", "model": "m", "stage": "training", "state": "COMPLETED",
+         "start": "2024-01-01T00:15:00Z", "end": "2024-01-01T01:00:00Z"},
+    ])
+    write(data, "allocations", [{"job_id": "A", "host": "h1", "gpu": 0}, {"job_id": "B", "host": "h1", "gpu": 0}])
+    outcomes = {}
+    for sharing in ("quarantine", "split"):
+        (data / "lca.toml").write_text(f'[allocation]\ngpu_sharing = "{sharing}"\n')
+        conn = duckdb.connect()
+        ensure_schemas(conn)
+        params = load_settings(data / "lca.toml").sql_params()
+        for name in ("sites", "hosts", "jobs", "allocations"):
+            result = stage_input(conn, name, [data], params, "t")
+        outcomes[sharing] = (result.rows_staged, result.rows_quarantined, sorted(result.reasons))
+    assert outcomes["split"] == (2, 0, [])
+    assert outcomes["quarantine"] == (1, 1, [
+        "overlapping allocation: GPU h1:0 is held by job A at the same time; the later allocation (job B) "
+        "is quarantined"])

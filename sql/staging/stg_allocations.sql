@@ -66,15 +66,16 @@ deduped AS (
     FROM checked
 ),
 collisions AS (
-    -- Two jobs cannot hold one GPU at once: the allocation that starts later (file order on a tie)
-    -- is quarantined, naming the job it collides with, so the GPU-hours are never counted twice.
+    -- Two jobs holding one GPU at once count its GPU-hours twice: unless [allocation] gpu_sharing
+    -- is "split", the allocation that starts later (file order on a tie) is quarantined, naming
+    -- the job it collides with.
     SELECT b.source_file, b.source_row, min(a.job_id) AS other_job
     FROM deduped AS a
     JOIN deduped AS b
         ON a.host = b.host AND a.gpu = b.gpu AND a.job_id <> b.job_id
         AND a.alloc_start < b.alloc_end AND b.alloc_start < a.alloc_end
         AND (a.alloc_start, a.source_file, a.source_row) < (b.alloc_start, b.source_file, b.source_row)
-    WHERE a.qa_final IS NULL AND b.qa_final IS NULL
+    WHERE a.qa_final IS NULL AND b.qa_final IS NULL AND $gpu_sharing = 'quarantine'
     GROUP BY b.source_file, b.source_row
 ),
 final AS (
