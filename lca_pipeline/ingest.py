@@ -265,11 +265,10 @@ def _line_count(path: Path) -> int:
     """Data lines of a text file (newlines after the header), for the accounting of a quarantined file."""
     try:
         with open(path, "rb") as fh:
-            data = fh.read()
+            fh.readline()
+            return sum(1 for line in fh if line.strip())  # streamed: a broken file may be huge
     except OSError:
         return 0
-    lines = [ln for ln in data.splitlines()[1:] if ln.strip()]
-    return len(lines)
 
 
 def _relation(conn: duckdb.DuckDBPyConnection, f: SourceFile, spec: InputSpec, as_text: bool):
@@ -380,17 +379,21 @@ def stage_input(
         "window_end": window_end,
     }
     table = f"staging.{input_name}"
+    try:
+        _build_stg(conn, input_name, bound)
+    except duckdb.Error:
+        # A file whose header and metadata read fine can still be broken inside (a corrupt Parquet
+        # page): find it by reading each file whole, quarantine it, and stage the others.
+        broken = _probe(conn, files, identities)
+        if not broken:
+            raise
+        problems += broken
+        files = [f for f in files if f.path not in {b.path for b in broken}]
+        build_source_view(conn, files, spec)
+        _build_stg(conn, input_name, bound)
+    _mark_cascades(conn, input_name)
     conn.execute("BEGIN TRANSACTION")
     try:
-        # Each staging statement ends in its typed columns plus `qa` (the first failed check as a
-        # struct) and `raw` (the row as read); the quarantine columns are unpacked here, once.
-        conn.execute(
-            "CREATE OR REPLACE TEMP TABLE _stg AS SELECT * EXCLUDE (qa, raw), qa.col AS qa_column, "
-            "qa.reason AS qa_reason, qa.raw AS qa_raw, CASE WHEN qa IS NOT NULL THEN to_json(raw) END AS raw_row "
-            f"FROM ({sql.wrapped(f'staging/stg_{input_name}')})",
-            sql.params_for(f"staging/stg_{input_name}", bound),
-        )
-        _mark_cascades(conn, input_name)
         _ensure_table(conn, table)
         if spec.partitioned:
             conn.execute(
@@ -462,6 +465,34 @@ def _record_file_problem(conn: duckdb.DuckDBPyConnection, bound: dict[str, Any],
     for name in ("audit/insert_file_quarantine", "audit/insert_file_ingest_count",
                  "audit/delete_source_file", "audit/insert_source_file"):
         sql.execute(conn, name, params)
+
+
+def _build_stg(conn: duckdb.DuckDBPyConnection, input_name: str, bound: dict[str, Any]) -> None:
+    # Each staging statement ends in its typed columns plus `qa` (the first failed check as a
+    # struct) and `raw` (the row as read); the quarantine columns are unpacked here, once.
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE _stg AS SELECT * EXCLUDE (qa, raw), qa.col AS qa_column, "
+        "qa.reason AS qa_reason, qa.raw AS qa_raw, CASE WHEN qa IS NOT NULL THEN to_json(raw) END AS raw_row "
+        f"FROM ({sql.wrapped(f'staging/stg_{input_name}')})",
+        sql.params_for(f"staging/stg_{input_name}", bound),
+    )
+
+
+def _probe(conn: duckdb.DuckDBPyConnection, files: list[SourceFile],
+           identities: dict[Path, tuple[str, int, int]]) -> list[FileProblem]:
+    """The files that fail when every value is read; each becomes a whole-file quarantine."""
+    broken = []
+    for f in files:
+        rel = read_file(conn, f.path, f.fmt, f.header or None)
+        # hash() needs every value decoded; count() alone can come from Parquet statistics.
+        values = ", ".join(f"bit_xor(hash({duckdb.ColumnExpression(c)}))" for c in rel.columns)
+        try:
+            rel.aggregate(f"count(*), {values}").fetchall()
+        except duckdb.Error as exc:
+            reason = f"whole file quarantined: cannot be read as {f.fmt.upper()}: {_quote(str(exc).splitlines()[0])}"
+            broken.append(FileProblem(f.path, f.fmt, reason, identities.pop(f.path)[1]))
+            progress.warning("%s: %s", f.path, reason)
+    return broken
 
 
 def _mark_cascades(conn: duckdb.DuckDBPyConnection, input_name: str) -> None:

@@ -238,6 +238,8 @@ FILE_CASES = [
     FileCase("blank-first-line", "node_samples/x-case-blank.csv", "no header line"),
     FileCase("truncated-parquet", "gpu_samples/x-case-truncated.parquet", "cannot be read as PARQUET", 0),
     FileCase("garbage-parquet", "node_samples/x-case-garbage.parquet", "cannot be read as PARQUET", 0),
+    # Footer and schema intact, data pages broken: found only when the values are read.
+    FileCase("corrupt-page-parquet", "gpu_samples/x-case-corrupt-page.parquet", "cannot be read as PARQUET"),
     FileCase("10mb-row-line-192", "jobs/x-case-long.csv", "line 192 is longer than", 299),
     FileCase("unquoted-comma-line-3", "gpu_samples/x-case-comma.csv", "line 3 has 5 fields, the header has 4", 3),
     FileCase("latin-1-csv", "hosts/x-case-latin1.csv", "line 2 is not UTF-8", 1),
@@ -279,6 +281,10 @@ def _build_cases(data: Path) -> None:
     clean_parquet = next((data / "gpu_samples").glob("part-*.parquet")).read_bytes()
     (data / "gpu_samples" / "x-case-truncated.parquet").write_bytes(clean_parquet[: len(clean_parquet) // 2])
     (data / "node_samples" / "x-case-garbage.parquet").write_bytes(os.urandom(4096))
+    pages = bytearray(clean_parquet)
+    for i in range(2000, 20000, 7):
+        pages[i] ^= 0x5A
+    (data / "gpu_samples" / "x-case-corrupt-page.parquet").write_bytes(bytes(pages))
     long_rows = [",".join([f"case-long-{i}", "helios-1b", "evaluation", "COMPLETED", "2024-03-04T01:00:00Z",
                            "2024-03-04T02:00:00Z"]) for i in range(299)]
     long_rows[190] = long_rows[190].replace("helios-1b", "x" * (10 << 20))  # line 192 (header is line 1)
