@@ -73,11 +73,11 @@ def sensor_for(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
         if not changed and not removed:
             return dg.SensorResult(skip_reason="no input file arrived or changed", cursor=cursor)
         telemetry = [Path(p) for p in changed if now[p][0] in TELEMETRY_INPUTS]
-        days = {day_key(d) for d in data_days([lca.data_root()], telemetry)}
+        days = {day_key(d) for d in data_days([lca.data_root()], telemetry, lca.settings().data_window())}
         if not days:
             # Only unpartitioned inputs changed (jobs, sites, grid...): one run over the newest day
             # rebuilds every table that reads them.
-            have = register_days(context.instance, data_days(lca.data_dirs()))
+            have = register_days(context.instance, data_days(lca.data_dirs(), window=lca.settings().data_window()))
             days = set(have[-1:])
         else:
             register_days(context.instance, {date.fromisoformat(d) for d in days})
@@ -104,7 +104,7 @@ def schedule_for(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
                 if name in TELEMETRY_INPUTS and Path(p).stat().st_mtime >= since]
         # Yesterday is requested even without files: the fleet should have reported, and the
         # freshness check then fails instead of the night passing silently.
-        days = {yesterday} | data_days(lca.data_dirs(), late)
+        days = {yesterday} | data_days(lca.data_dirs(), late, lca.settings().data_window())
         register_days(context.instance, days)
         return run_requests(sorted(day_key(d) for d in days), f"night {tick.date()}")
 

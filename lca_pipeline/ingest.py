@@ -7,8 +7,10 @@ inside one transaction, so re-running a partition replaces it.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +23,20 @@ from .contract import sha256_file  # noqa: F401  (re-exported: explain and tests
 from .inputs import INPUTS, InputSpec
 
 log = logging.getLogger("lca.ingest")
+# What the `lca` command prints: a quarantined file or a cascade must be seen, not only logged.
+progress = logging.getLogger("lca.progress")
+
+# (column, parent input, parent key): a row whose reference is unknown because the parent row was
+# itself quarantined went with it in a cascade, and is quarantined with that reason instead.
+CASCADES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "hosts": (("site", "sites", "site"),),
+    "gpu_samples": (("host", "hosts", "host"),),
+    "node_samples": (("host", "hosts", "host"),),
+    "jobs": (("site", "sites", "site"),),
+    "allocations": (("job_id", "jobs", "job_id"), ("host", "hosts", "host")),
+    "hardware": (("site", "sites", "site"), ("host", "hosts", "host")),
+    "energy_contracts": (("site", "sites", "site"),),
+}
 
 QA_COLUMNS = ("qa_column", "qa_reason", "qa_raw", "raw_row", "partition_day")
 sql.register(
@@ -31,11 +47,21 @@ sql.register(
     "audit/delete_source_file",
     "audit/insert_source_file",
     "audit/cached_source_file",
+    "audit/insert_file_quarantine",
+    "audit/insert_file_ingest_count",
 )
+# DuckDB's default; a longer line is reported with its real line number instead of DuckDB's.
+MAX_LINE_BYTES = 2_000_000
+# Error text quoted from a file is cut here so a hostile file cannot flood the log.
+MAX_QUOTE_CHARS = 200
 
 
 class InputError(ValueError):
     """A problem with an input file that the user must fix; the message names file and fix."""
+
+
+class ContractError(InputError):
+    """A file that lacks a required column: a contract mistake that stops the run, not a corrupt file."""
 
 
 @dataclass
@@ -43,6 +69,17 @@ class SourceFile:
     path: Path
     fmt: str  # "csv" or "parquet"
     columns: dict[str, str] = field(default_factory=dict)  # contract name -> name in the file
+    header: list[str] = field(default_factory=list)  # a CSV's header names, as read
+
+
+@dataclass
+class FileProblem:
+    """A file quarantined whole: unreadable, empty, corrupt, refused or missing a required column."""
+
+    path: Path
+    fmt: str
+    reason: str
+    rows: int = 0  # data rows it holds as far as they can be counted (0 when unknown)
 
 
 @dataclass
@@ -53,6 +90,7 @@ class StageResult:
     rows_quarantined: int
     reasons: dict[str, int]
     content_hash: str = ""
+    files_quarantined: list[FileProblem] = field(default_factory=list)
 
 
 def discover(data_dirs: list[Path], name: str) -> list[Path]:
@@ -77,38 +115,169 @@ def _normalise(name: str) -> str:
     return name.strip().lower()
 
 
-def inspect_file(conn: duckdb.DuckDBPyConnection, path: Path, spec: InputSpec) -> SourceFile:
-    """Map the file's columns onto the contract; a missing required column is an InputError."""
-    fmt = "parquet" if path.suffix.lower() == ".parquet" else "csv"
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: file is empty; expected a header with columns {list(spec.required)}")
+def literal_path(path: Path | str) -> str:
+    """The path as DuckDB must be given it to read exactly that file: glob characters escaped.
+
+    DuckDB expands `*`, `?` and `[...]` in a file name, so `part-2024-03-0?.parquet` would read
+    every day file; `[c]` matches the character c alone.
+    """
+    return re.sub(r"([*?\[])", r"[\1]", str(path))
+
+
+def _quote(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= MAX_QUOTE_CHARS else text[:MAX_QUOTE_CHARS] + "..."
+
+
+def outside_roots(path: Path, roots: list[Path]) -> bool:
+    """True when the path (a symlink, or below one) resolves outside every data folder."""
     try:
-        if fmt == "csv":
-            rel = conn.read_csv(str(path), all_varchar=True, header=True)
-        else:
-            rel = conn.read_parquet(str(path))
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return True
+    for root in roots:
+        try:
+            real.relative_to(Path(root).resolve())
+            return False
+        except ValueError:
+            continue
+    return True
+
+
+def csv_header(path: Path) -> list[str]:
+    """The header line's column names, read with the contract's dialect (comma, double quote)."""
+    with open(path, "rb") as fh:
+        head = fh.readline(MAX_LINE_BYTES + 1)
+    try:
+        first = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"line 1 (the header) is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    if len(head) > MAX_LINE_BYTES:
+        raise InputError(f"line 1 (the header) is longer than {MAX_LINE_BYTES} bytes")
+    names = next(csv.reader([first]), [])
+    if not first.strip() or not any(n.strip() for n in names):
+        raise InputError("no header line (the file is empty or starts with a blank line)")
+    return names
+
+
+def _csv_columns(names: list[str]) -> dict[str, str]:
+    """DuckDB column definitions for the header: every column text, duplicate names made unique."""
+    out: dict[str, str] = {}
+    for i, name in enumerate(names):
+        key = name if name.strip() else f"column{i}"
+        while key in out:
+            key = f"{key}_{i}"
+        out[key] = "VARCHAR"
+    return out
+
+
+def read_file(conn: duckdb.DuckDBPyConnection, path: Path, fmt: str, header: list[str] | None = None,
+              row_number: bool = False):
+    """A relation over exactly this file (no globbing); CSV without sniffing: comma, double quote."""
+    if fmt == "parquet":
+        return conn.read_parquet(literal_path(path), file_row_number=row_number)
+    names = header if header is not None else csv_header(path)
+    return conn.read_csv(
+        literal_path(path), header=True, auto_detect=False, columns=_csv_columns(names),
+        delimiter=",", quotechar='"', escapechar='"', max_line_size=MAX_LINE_BYTES,
+    )
+
+
+def _csv_problem(path: Path, width: int) -> str | None:
+    """The first line DuckDB cannot read, found again in Python so the message has the real line."""
+    csv.field_size_limit(2**31 - 1)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            for row in reader:
+                if reader.line_num == 1 or not row:
+                    continue
+                if len(row) != width:
+                    return f"line {reader.line_num} has {len(row)} fields, the header has {width} (unquoted comma?)"
+                if sum(len(v) for v in row) > MAX_LINE_BYTES:
+                    return f"line {reader.line_num} is longer than {MAX_LINE_BYTES} bytes"
+    except UnicodeDecodeError as exc:
+        with open(path, "rb") as fh:
+            line = fh.read(exc.start).count(b"\n") + 1
+        return f"line {line} is not UTF-8 text; save the file as UTF-8"
+    except csv.Error as exc:
+        return f"line {reader.line_num}: {_quote(str(exc))}"
+    return None
+
+
+def inspect_file(conn: duckdb.DuckDBPyConnection, path: Path, spec: InputSpec,
+                 roots: list[Path] | None = None) -> SourceFile:
+    """Map the file's columns onto the contract; anything that stops it being read is an InputError.
+
+    The message never quotes a file outside the data folders: such a symlink is refused unread.
+    """
+    fmt = "parquet" if path.suffix.lower() == ".parquet" else "csv"
+    if roots is not None and outside_roots(path, roots):
+        raise InputError("refused: a symlink to a file outside the data folder (copy the file in instead)")
+    try:
+        if path.stat().st_size == 0:
+            raise InputError(f"file is empty; expected a header with columns {list(spec.required)}")
+        header = csv_header(path) if fmt == "csv" else None
+        rel = read_file(conn, path, fmt, header)
         names = rel.columns
+    except OSError as exc:
+        raise InputError(f"cannot be read: {exc.strerror or exc}") from exc
     except duckdb.Error as exc:
-        raise InputError(f"{path}: cannot be read as {fmt.upper()}: {str(exc).splitlines()[0]}") from exc
+        raise InputError(f"cannot be read as {fmt.upper()}: {_quote(str(exc).splitlines()[0])}") from exc
     by_norm = {}
     for col in names:
         by_norm.setdefault(_normalise(col), col)
     missing = [c for c in spec.required if c not in by_norm]
     if missing:
-        raise InputError(
+        raise ContractError(
             f"{path}: missing required column {missing[0]!r} for input '{spec.name}' "
-            f"(required: {', '.join(spec.required)}; found: {', '.join(names)}). "
+            f"(required: {', '.join(spec.required)}; found: {_quote(', '.join(names))}). "
             f"Fix: add or rename the column, see docs/data-contract.md#{spec.name}"
         )
-    return SourceFile(path, fmt, {c: by_norm[c] for c in spec.columns if c in by_norm})
+    return SourceFile(path, fmt, {c: by_norm[c] for c in spec.columns if c in by_norm}, header or [])
+
+
+def try_read(conn: duckdb.DuckDBPyConnection, path: Path, roots: list[Path]):
+    """A relation over the file, or None when staging will quarantine it (refused, empty, unreadable)."""
+    if outside_roots(path, roots):
+        return None
+    fmt = "parquet" if path.suffix.lower() == ".parquet" else "csv"
+    try:
+        return read_file(conn, path, fmt)
+    except (InputError, duckdb.Error, OSError):
+        return None
+
+
+def _count_rows(conn: duckdb.DuckDBPyConnection, f: SourceFile) -> int:
+    """Data rows of the file; for CSV every value is parsed, so a broken line is found here."""
+    rel = read_file(conn, f.path, f.fmt, f.header or None)
+    if f.fmt == "parquet":
+        return int(rel.aggregate("count(*)").fetchall()[0][0])
+    try:
+        # Counting one column per field makes DuckDB parse (and check the encoding of) every value.
+        counts = ", ".join(f"count({duckdb.ColumnExpression(c)})" for c in rel.columns)
+        return int(rel.aggregate(f"count(*), {counts}").fetchall()[0][0])
+    except duckdb.Error as exc:
+        where = _csv_problem(f.path, len(f.header)) or _quote(str(exc).splitlines()[0])
+        raise InputError(f"cannot be read as CSV: {where}") from exc
+
+
+def _line_count(path: Path) -> int:
+    """Data lines of a text file (newlines after the header), for the accounting of a quarantined file."""
+    try:
+        with open(path, "rb") as fh:
+            fh.readline()
+            return sum(1 for line in fh if line.strip())  # streamed: a broken file may be huge
+    except OSError:
+        return 0
 
 
 def _relation(conn: duckdb.DuckDBPyConnection, f: SourceFile, spec: InputSpec, as_text: bool):
     if f.fmt == "csv":
-        rel = conn.read_csv(str(f.path), all_varchar=True, header=True)
+        rel = read_file(conn, f.path, f.fmt, f.header)
         row = duckdb.SQLExpression("row_number() OVER ()")
     else:
-        rel = conn.read_parquet(str(f.path), file_row_number=True)
+        rel = read_file(conn, f.path, f.fmt, row_number=True)
         row = duckdb.SQLExpression("file_row_number + 1")
     exprs = [
         duckdb.ConstantExpression(str(f.path)).alias("source_file"),
@@ -152,13 +321,33 @@ def _file_identity(conn: duckdb.DuckDBPyConnection, input_name: str, f: SourceFi
         "audit/cached_source_file",
         {"input": input_name, "path": str(f.path), "bytes": st.st_size, "mtime": mtime},
     ).fetchall()
-    if cached:
+    if cached and cached[0][0] is not None:
         return cached[0][0], cached[0][1], st.st_size
-    if f.fmt == "parquet":
-        rows = conn.read_parquet(str(f.path)).aggregate("count(*)").fetchall()[0][0]
-    else:
-        rows = conn.read_csv(str(f.path), all_varchar=True, header=True).aggregate("count(*)").fetchall()[0][0]
-    return sha256_file(f.path), int(rows), st.st_size
+    return sha256_file(f.path), _count_rows(conn, f), st.st_size
+
+
+def open_files(conn: duckdb.DuckDBPyConnection, input_name: str, paths: list[Path], roots: list[Path]
+               ) -> tuple[list[SourceFile], dict[Path, tuple[str, int, int]], list[FileProblem]]:
+    """Inspect and count every file; one that cannot be staged becomes a FileProblem, not an error."""
+    spec = INPUTS[input_name]
+    files: list[SourceFile] = []
+    identities: dict[Path, tuple[str, int, int]] = {}
+    problems: list[FileProblem] = []
+    for path in paths:
+        fmt = "parquet" if path.suffix.lower() == ".parquet" else "csv"
+        try:
+            f = inspect_file(conn, path, spec, roots)
+            identities[path] = _file_identity(conn, input_name, f)
+            files.append(f)
+        except ContractError:
+            raise
+        except (InputError, duckdb.Error, OSError) as exc:
+            reason = str(exc) if isinstance(exc, InputError) else _quote(str(exc).splitlines()[0])
+            refused = reason.startswith("refused")
+            rows = 0 if refused or fmt == "parquet" else _line_count(path)
+            problems.append(FileProblem(path, fmt, f"whole file quarantined: {reason}", rows))
+            progress.warning("%s: %s", path, problems[-1].reason)
+    return files, identities, problems
 
 
 def stage_input(
@@ -172,8 +361,7 @@ def stage_input(
     """Stage one input (for one time window when partitioned): typed rows in, bad rows quarantined."""
     spec = INPUTS[input_name]
     paths = discover(data_dirs, input_name)
-    files = [inspect_file(conn, p, spec) for p in paths]
-    identities = {f.path: _file_identity(conn, input_name, f) for f in files}
+    files, identities, problems = open_files(conn, input_name, paths, data_dirs)
     build_source_view(conn, files, spec)
     window_start, window_end = window if window else (None, None)
     bound = {
@@ -184,16 +372,21 @@ def stage_input(
         "window_end": window_end,
     }
     table = f"staging.{input_name}"
+    try:
+        _build_stg(conn, input_name, bound)
+    except duckdb.Error:
+        # A file whose header and metadata read fine can still be broken inside (a corrupt Parquet
+        # page): find it by reading each file whole, quarantine it, and stage the others.
+        broken = _probe(conn, files, identities)
+        if not broken:
+            raise
+        problems += broken
+        files = [f for f in files if f.path not in {b.path for b in broken}]
+        build_source_view(conn, files, spec)
+        _build_stg(conn, input_name, bound)
+    _mark_cascades(conn, input_name)
     conn.execute("BEGIN TRANSACTION")
     try:
-        # Each staging statement ends in its typed columns plus `qa` (the first failed check as a
-        # struct) and `raw` (the row as read); the quarantine columns are unpacked here, once.
-        conn.execute(
-            "CREATE OR REPLACE TEMP TABLE _stg AS SELECT * EXCLUDE (qa, raw), qa.col AS qa_column, "
-            "qa.reason AS qa_reason, qa.raw AS qa_raw, CASE WHEN qa IS NOT NULL THEN to_json(raw) END AS raw_row "
-            f"FROM ({sql.wrapped(f'staging/stg_{input_name}')})",
-            sql.params_for(f"staging/stg_{input_name}", bound),
-        )
         _ensure_table(conn, table)
         if spec.partitioned:
             conn.execute(
@@ -225,6 +418,8 @@ def stage_input(
             }
             sql.execute(conn, "audit/delete_source_file", file_params)
             sql.execute(conn, "audit/insert_source_file", file_params)
+        for p in problems:
+            _record_file_problem(conn, bound, p)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -239,8 +434,78 @@ def stage_input(
     )
     conn.execute("DROP TABLE IF EXISTS _stg")
     conn.execute("DROP VIEW IF EXISTS src")  # the view names files of this run only: never left behind
-    content = hashlib.sha256("".join(f"{f.path}\0{identities[f.path][0]}\n" for f in files).encode())
-    return StageResult(input_name, len(files), int(staged), int(quarantined), reasons, content.hexdigest()[:16])
+    for p in problems:
+        quarantined += p.rows
+        reasons[p.reason] = reasons.get(p.reason, 0) + max(p.rows, 1)
+    content = hashlib.sha256(
+        "".join(f"{f.path}\0{identities[f.path][0]}\n" for f in files).encode()
+        + "".join(f"{p.path}\0{p.reason}\n" for p in problems).encode()
+    )
+    return StageResult(input_name, len(files), int(staged), int(quarantined), reasons, content.hexdigest()[:16],
+                       problems)
+
+
+def _record_file_problem(conn: duckdb.DuckDBPyConnection, bound: dict[str, Any], p: FileProblem) -> None:
+    """One audit.quarantine row (source_row NULL) and the file's accounting: all its rows quarantined."""
+    try:
+        st = p.path.lstat()
+        size, mtime = st.st_size, datetime.fromtimestamp(st.st_mtime, tz=timezone.utc).replace(tzinfo=None)
+    except OSError:
+        size, mtime = None, None
+    params = {
+        **bound, "path": str(p.path), "reason": p.reason, "rows": p.rows, "sha256": None, "bytes": size,
+        "mtime": mtime, "rows_read": p.rows, "format": p.fmt,
+    }
+    for name in ("audit/insert_file_quarantine", "audit/insert_file_ingest_count",
+                 "audit/delete_source_file", "audit/insert_source_file"):
+        sql.execute(conn, name, params)
+
+
+def _build_stg(conn: duckdb.DuckDBPyConnection, input_name: str, bound: dict[str, Any]) -> None:
+    # Each staging statement ends in its typed columns plus `qa` (the first failed check as a
+    # struct) and `raw` (the row as read); the quarantine columns are unpacked here, once.
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE _stg AS SELECT * EXCLUDE (qa, raw), qa.col AS qa_column, "
+        "qa.reason AS qa_reason, qa.raw AS qa_raw, CASE WHEN qa IS NOT NULL THEN to_json(raw) END AS raw_row "
+        f"FROM ({sql.wrapped(f'staging/stg_{input_name}')})",
+        sql.params_for(f"staging/stg_{input_name}", bound),
+    )
+
+
+def _probe(conn: duckdb.DuckDBPyConnection, files: list[SourceFile],
+           identities: dict[Path, tuple[str, int, int]]) -> list[FileProblem]:
+    """The files that fail when every value is read; each becomes a whole-file quarantine."""
+    broken = []
+    for f in files:
+        rel = read_file(conn, f.path, f.fmt, f.header or None)
+        # hash() needs every value decoded; count() alone can come from Parquet statistics.
+        values = ", ".join(f"bit_xor(hash({duckdb.ColumnExpression(c)}))" for c in rel.columns)
+        try:
+            rel.aggregate(f"count(*), {values}").fetchall()
+        except duckdb.Error as exc:
+            reason = f"whole file quarantined: cannot be read as {f.fmt.upper()}: {_quote(str(exc).splitlines()[0])}"
+            broken.append(FileProblem(f.path, f.fmt, reason, identities.pop(f.path)[1]))
+            progress.warning("%s: %s", f.path, reason)
+    return broken
+
+
+def _mark_cascades(conn: duckdb.DuckDBPyConnection, input_name: str) -> None:
+    """Re-label rows lost only because their parent row is quarantined, and print each cascade."""
+    for column, parent, key in CASCADES.get(input_name, ()):
+        params = {"column": column, "parent": parent, "path": f"$.{key}"}
+        conn.execute(
+            "UPDATE _stg SET qa_reason = 'cascade: ' || $column || ' ' || qa_raw || ' is quarantined in ' || $parent "
+            "WHERE qa_column = $column AND qa_reason LIKE 'unknown %' AND qa_raw IN ("
+            "  SELECT trim(json_extract_string(raw_row, $path)) FROM audit.quarantine "
+            "  WHERE input = $parent AND raw_row IS NOT NULL)",
+            params,
+        )
+        for value, rows in conn.execute(
+            "SELECT qa_raw, count(*) FROM _stg WHERE qa_column = $column AND qa_reason LIKE 'cascade: %' "
+            "GROUP BY 1 ORDER BY 1", {"column": column},
+        ).fetchall():
+            progress.warning("cascade: %s %r is quarantined in %s and took %d %s row(s) with it",
+                             column, value, parent, rows, input_name)
 
 
 def _ensure_table(conn: duckdb.DuckDBPyConnection, table: str) -> None:

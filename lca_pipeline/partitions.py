@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from .ingest import discover
+from .ingest import discover, try_read
 
 DAYS = dg.DynamicPartitionsDefinition(name="days")
 SINGLE_RUN = dg.BackfillPolicy.single_run()
@@ -31,12 +31,12 @@ def window_of(context: dg.AssetExecutionContext) -> tuple[datetime, datetime]:
     return min(start, end - timedelta(days=1)), max(end, start + timedelta(days=1))
 
 
-def file_days(conn: duckdb.DuckDBPyConnection, path: Path) -> tuple[date, date] | None:
-    """First and last UTC day of one telemetry file, from its ts column (Parquet: statistics)."""
-    if path.suffix.lower() == ".parquet":
-        rel = conn.read_parquet(str(path))
-    else:
-        rel = conn.read_csv(str(path), all_varchar=True, header=True)
+def file_days(conn: duckdb.DuckDBPyConnection, path: Path, dirs: list[Path],
+              window: tuple[datetime, datetime] | None = None) -> tuple[date, date] | None:
+    """First and last UTC day of one telemetry file inside the [data] window, from its ts column."""
+    rel = try_read(conn, path, dirs)  # an unreadable file opens no day: staging quarantines it
+    if rel is None:
+        return None
     cols = {c.strip().lower(): c for c in rel.columns}
     if "ts" not in cols:
         return None  # staging reports the missing column with the file's name
@@ -45,27 +45,46 @@ def file_days(conn: duckdb.DuckDBPyConnection, path: Path) -> tuple[date, date] 
     # A typed TIMESTAMP column is UTC already: min/max come from the Parquet statistics.
     utc = (f"CASE WHEN typeof({col}) = 'TIMESTAMP' THEN CAST({col} AS TIMESTAMP) "
            f"ELSE timezone('UTC', TRY_CAST({ts} AS TIMESTAMPTZ)) END")
-    lo, hi = rel.aggregate(f"min({utc}), max({utc})").fetchall()[0]
+    # Rows outside the [data] window are quarantined by staging and open no partition.
+    keep = f"FILTER (WHERE {utc} >= $s AND {utc} < $e)"
+    s, e = window or (datetime(1, 1, 1), datetime(9999, 1, 1))
+    try:
+        rel.create_view("_telemetry", replace=True)
+        lo, hi = conn.execute(f"SELECT min({utc}) {keep}, max({utc}) {keep} FROM _telemetry",
+                              {"s": s, "e": e}).fetchall()[0]
+    except duckdb.Error:
+        return None  # a file broken past its header: staging quarantines it with the line
     if lo is None:
         return None
     return lo.date(), hi.date()
 
 
-def _job_days(conn: duckdb.DuckDBPyConnection, dirs: list[Path]) -> set[date]:
-    """Without telemetry, the first job day keeps the partitioned tables defined."""
+def _job_days(conn: duckdb.DuckDBPyConnection, dirs: list[Path],
+              window: tuple[datetime, datetime] | None) -> set[date]:
+    """Without telemetry, the first job day (inside the [data] window) keeps the partitioned tables defined."""
     first: date | None = None
+    s, e = window or (datetime(1, 1, 1), datetime(9999, 1, 1))
     for path in discover(dirs, "jobs"):
-        rel = conn.read_csv(str(path), all_varchar=True, header=True) if path.suffix == ".csv" else conn.read_parquet(str(path))
+        rel = try_read(conn, path, dirs)
+        if rel is None:
+            continue
         cols = {c.strip().lower(): c for c in rel.columns}
         if "start" in cols:
             col = duckdb.ColumnExpression(cols["start"]).cast(duckdb.sqltype("VARCHAR"))
-            value = rel.aggregate(f"min(timezone('UTC', TRY_CAST({col} AS TIMESTAMPTZ)))").fetchall()[0][0]
+            utc = f"timezone('UTC', TRY_CAST({col} AS TIMESTAMPTZ))"
+            try:
+                rel.create_view("_jobs", replace=True)
+                value = conn.execute(f"SELECT min({utc}) FILTER (WHERE {utc} >= $s AND {utc} < $e) FROM _jobs",
+                                     {"s": s, "e": e}).fetchall()[0][0]
+            except duckdb.Error:
+                continue
             if value is not None:
                 first = value.date() if first is None else min(first, value.date())
     return {first} if first else set()
 
 
-def data_days(dirs: list[Path], paths: list[Path] | None = None) -> set[date]:
+def data_days(dirs: list[Path], paths: list[Path] | None = None,
+              window: tuple[datetime, datetime] | None = None) -> set[date]:
     """UTC days covered by telemetry files (all, or only `paths`); job days when there is none."""
     conn = duckdb.connect()
     conn.execute("SET TimeZone = 'UTC'")
@@ -73,11 +92,11 @@ def data_days(dirs: list[Path], paths: list[Path] | None = None) -> set[date]:
         files = paths if paths is not None else [p for name in TELEMETRY_INPUTS for p in discover(dirs, name)]
         days: set[date] = set()
         for path in files:
-            span = file_days(conn, path)
+            span = file_days(conn, path, dirs, window)
             if span:
                 days.update(span[0] + timedelta(days=i) for i in range((span[1] - span[0]).days + 1))
         if not days and paths is None:
-            days = _job_days(conn, dirs)
+            days = _job_days(conn, dirs, window)
         return days
     finally:
         conn.close()

@@ -84,9 +84,7 @@ def _first_failure(result: dg.ExecuteInProcessResult) -> str | None:
 
 
 def check_data_dir(data_dir: Path) -> None:
-    """A missing or empty data folder is a clear error naming it, never a run over an invented day."""
-    if not data_dir.is_dir():
-        raise FileNotFoundError(f"data directory not found: {data_dir} (create it or pass --data)")
+    """An empty data folder is a clear error naming it, never a run over an invented day."""
     from .importers import detect_kind_folders
 
     if not any(discover([data_dir], name) for name in INPUTS) and not detect_kind_folders(data_dir):
@@ -112,11 +110,13 @@ def run_pipeline(
     from .definitions import build_definitions
 
     data_dir, db = Path(data_dir).resolve(), Path(db).resolve()
-    check_data_dir(data_dir)
+    if not data_dir.is_dir():
+        raise FileNotFoundError(f"data directory not found: {data_dir} (create it or pass --data)")
     config = Path(config).resolve() if config is not None else None
     imported_dir = Path(imported_dir).resolve() if imported_dir is not None else db.parent / ".work" / "imported"
     # Validated here too, so a bad lca.toml is reported before anything runs; the job parses it once.
     settings = load_settings(config or data_dir / "lca.toml")
+    check_data_dir(data_dir)
     defs = build_definitions(str(data_dir), str(db), str(config) if config else None, str(imported_dir))
     instance = instance or persistent_instance()
     # Telemetry in importer folders has days only once converted: the job converts them on every run
@@ -127,7 +127,8 @@ def run_pipeline(
         from .assets.run import prepare_imports
 
         prepare_imports(data_dir, imported_dir, settings.importers)
-    found = data_days([data_dir, imported_dir] if imported_dir.is_dir() else [data_dir])
+    found = data_days([data_dir, imported_dir] if imported_dir.is_dir() else [data_dir],
+                      window=settings.data_window())
     if days is None:
         if not found:
             raise FileNotFoundError(f"{data_dir}: no telemetry and no job with a valid start date to run for")
@@ -163,10 +164,20 @@ def run_pipeline(
     failure = _first_failure(result)
     failed_checks = [name for name, ok in checks if not ok]
     record = next((r for r in runlog.runs(db) if r["run_id"] == run_id), {})
-    if failure:
+    # A failed blocking check also fails its step; its evidence (site, zone, hours, cascaded rows)
+    # says more than the step's name, so it makes the one line.
+    check_failure = failure and any(name.split(":")[-1] in failure for name in failed_checks)
+    if failure and not check_failure:
         raise RunFailed(f"{failure} (published data unchanged: {db})")
     if failed_checks:
-        raise RunFailed(f"check failed: {', '.join(failed_checks)} (data published; see `lca status`)")
+        evidence = next((e.asset_check_evaluation_data.description for e in result.all_events
+                         if e.event_type_value == "ASSET_CHECK_EVALUATION"
+                         and not e.asset_check_evaluation_data.passed
+                         and e.asset_check_evaluation_data.description), None)
+        outcome = (f"published data unchanged: {db}" if check_failure
+                   else "data published; see `lca status`")
+        raise RunFailed(f"check failed: {', '.join(failed_checks)}"
+                        + (f": {evidence}" if evidence else "") + f" ({outcome})")
     return RunOutcome(run_id, (start, end), time.perf_counter() - started, checks, manifest_path(db),
                       record.get("version"))
 

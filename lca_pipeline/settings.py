@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tomllib
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ class Settings:
     max_node_power_w: float = 20000.0
     # [allocation]
     shared_infra: str = "allocate"
+    gpu_sharing: str = "quarantine"
     # [embodied]
     embodied_policy: str = "calendar"
     expected_utilisation: float = 0.85
@@ -42,6 +45,10 @@ class Settings:
     default_utilisation: float | None = None
     # [stages]
     stage_map: dict[str, str] = field(default_factory=dict)
+    # [data]: the plausibility window of every dated input row; None for the end means tomorrow (UTC)
+    window_start: str = "2010-01-01"
+    window_end: str | None = None
+    accept_cascades: bool = False
     # importer options, passed through untouched
     importers: dict[str, Any] = field(default_factory=dict)
     source: str = "defaults"
@@ -54,14 +61,29 @@ class Settings:
         """Every setting as canonical JSON (sorted keys), for audit.runs and the run manifest."""
         return json.dumps({k: v for k, v in asdict(self).items() if k != "source"}, sort_keys=True, default=str)
 
+    def data_window(self) -> tuple[datetime, datetime]:
+        """[window_start, window_end) as naive UTC datetimes; the open end is tomorrow's midnight (UTC)."""
+        start = datetime.fromisoformat(self.window_start)
+        if self.window_end is None:
+            end = datetime.combine(datetime.now(timezone.utc).date() + timedelta(days=1), datetime.min.time())
+        else:
+            end = datetime.fromisoformat(self.window_end)
+        return start, end
+
     def sql_params(self) -> dict[str, Any]:
         """Settings as bound SQL parameters."""
         keys = sorted(self.stage_map)
+        data_start, data_end = self.data_window()
         return {
+            "data_start": data_start,
+            "data_end": data_end,
+            "data_window": f"[{data_start.date().isoformat()}, {data_end.date().isoformat()})",
+            "accept_cascades": bool(self.accept_cascades),
             "max_gap_s": float(self.max_gap_s),
             "max_gpu_power_w": float(self.max_gpu_power_w),
             "max_node_power_w": float(self.max_node_power_w),
             "shared_infra": self.shared_infra,
+            "gpu_sharing": self.gpu_sharing,
             "embodied_policy": self.embodied_policy,
             "expected_utilisation": float(self.expected_utilisation),
             "hours_per_year": float(self.hours_per_year),
@@ -80,6 +102,7 @@ class Settings:
 
 _CHOICES = {
     ("allocation", "shared_infra"): ("allocate", "separate"),
+    ("allocation", "gpu_sharing"): ("quarantine", "split"),
     ("embodied", "policy"): ("calendar", "expected_utilisation", "measured"),
     ("lifecycle", "idle_allocation"): ("none", "pro_rata"),
     ("grid", "basis"): ("direct", "lifecycle"),
@@ -87,12 +110,13 @@ _CHOICES = {
 }
 _KNOWN = {
     "telemetry": {"max_gap_s", "max_gpu_power_w", "max_node_power_w"},
-    "allocation": {"shared_infra"},
+    "allocation": {"shared_infra", "gpu_sharing"},
     "embodied": {"policy", "expected_utilisation", "hours_per_year"},
     "lifecycle": {"idle_allocation", "upfront_stages"},
     "grid": {"basis", "kind", "interpolate_max_h"},
     "estimate": {"default_utilisation"},
     "stages": {"map"},
+    "data": {"window_start", "window_end", "accept_cascades"},
 }
 # Importer options (docs/importers.md) are passed to the importers untouched.
 _IMPORTER_SECTIONS = {
@@ -102,19 +126,30 @@ _IMPORTER_SECTIONS = {
 
 
 def load_settings(path: Path | None) -> Settings:
-    """Read lca.toml; a missing file gives the defaults."""
+    """Read lca.toml; a missing file gives the defaults. Every value is checked for type and range."""
     if path is None or not Path(path).is_file():
         return Settings()
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SettingsError(
+            f"{path}: not UTF-8 text (byte {exc.start}); lca.toml must be a UTF-8 TOML file"
+        ) from exc
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
     for section, body in raw.items():
         if section in _IMPORTER_SECTIONS:
             continue
         if section not in _KNOWN:
-            raise SettingsError(f"{path}: unknown section [{section}]; known: {sorted(_KNOWN)}")
+            raise SettingsError(
+                f"{path}: unknown section [{section}]; known: {sorted(_KNOWN)} and the importer sections "
+                f"{sorted(_IMPORTER_SECTIONS)}"
+            )
         if not isinstance(body, dict):
             raise SettingsError(f"{path}: [{section}] must be a table")
         for key in body:
@@ -124,37 +159,75 @@ def load_settings(path: Path | None) -> Settings:
                 )
     for (section, key), choices in _CHOICES.items():
         value = raw.get(section, {}).get(key)
-        if value is not None and value not in choices:
+        if value is not None and (not isinstance(value, str) or value not in choices):
             raise SettingsError(f"{path}: [{section}] {key} = {value!r}; choose one of {choices}")
 
     def num(section: str, key: str, default: float, lo: float, hi: float) -> float:
         value = raw.get(section, {}).get(key, default)
-        if value is None:
-            return default
-        if not isinstance(value, (int, float)) or not lo <= value <= hi:
+        # bool is an int in Python; `true` is never a number of seconds.
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or not lo <= value <= hi:
             raise SettingsError(f"{path}: [{section}] {key} = {value!r}; expected a number in [{lo}, {hi}]")
         return float(value)
+
+    def integer(section: str, key: str, default: int, lo: int, hi: int) -> int:
+        value = raw.get(section, {}).get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise SettingsError(f"{path}: [{section}] {key} = {value!r}; expected a whole number in [{lo}, {hi}]")
+        return value
+
+    def day(key: str, default: str | None) -> str | None:
+        value = raw.get("data", {}).get(key, default)
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.date().isoformat()
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value).isoformat()
+            except ValueError:
+                pass
+        raise SettingsError(f"{path}: [data] {key} = {value!r}; expected a date such as 2010-01-01")
 
     stage_map = raw.get("stages", {}).get("map", {})
     if not isinstance(stage_map, dict):
         raise SettingsError(f"{path}: [stages] map must be an inline table, e.g. map = {{ pretrain = \"training\" }}")
     for label, target in stage_map.items():
-        if target not in STAGES:
+        if not isinstance(target, str) or target not in STAGES:
             raise SettingsError(
                 f"{path}: [stages] map maps {label!r} to {target!r}, which is not a stage; use one of {STAGES}"
             )
     upfront = raw.get("lifecycle", {}).get("upfront_stages", ["experimentation", "training", "post_training"])
-    if not isinstance(upfront, list) or not upfront or any(s not in STAGES or s == "inference" for s in upfront):
+    if not isinstance(upfront, list) or not upfront or any(
+            not isinstance(s, str) or s not in STAGES or s == "inference" for s in upfront):
         raise SettingsError(
             f"{path}: [lifecycle] upfront_stages = {upfront!r}; give a list of stages other than inference, "
             f"from {STAGES}"
         )
     default_util = raw.get("estimate", {}).get("default_utilisation")
+    window_start = day("window_start", "2010-01-01")
+    window_end = day("window_end", None)
+    if window_end is not None and window_end <= window_start:
+        raise SettingsError(f"{path}: [data] window_end = {window_end} is not after window_start = {window_start}")
+    accept = raw.get("data", {}).get("accept_cascades", False)
+    if not isinstance(accept, bool):
+        raise SettingsError(f"{path}: [data] accept_cascades = {accept!r}; expected true or false")
+    importers = {k: v for k, v in raw.items() if k in _IMPORTER_SECTIONS}
+    if importers:
+        from .importers import ImporterError, validate_options  # late: importers pull in DuckDB helpers
+
+        try:
+            validate_options(importers)
+        except ImporterError as exc:
+            raise SettingsError(f"{path}: {exc}") from exc
     return Settings(
         max_gap_s=num("telemetry", "max_gap_s", 300.0, 0.001, 86400.0),
         max_gpu_power_w=num("telemetry", "max_gpu_power_w", 3000.0, 1.0, 1e6),
         max_node_power_w=num("telemetry", "max_node_power_w", 20000.0, 1.0, 1e7),
         shared_infra=raw.get("allocation", {}).get("shared_infra", "allocate"),
+        gpu_sharing=raw.get("allocation", {}).get("gpu_sharing", "quarantine"),
         embodied_policy=raw.get("embodied", {}).get("policy", "calendar"),
         expected_utilisation=num("embodied", "expected_utilisation", 0.85, 0.01, 1.0),
         hours_per_year=num("embodied", "hours_per_year", 8760.0, 8760.0, 8784.0),
@@ -162,9 +235,12 @@ def load_settings(path: Path | None) -> Settings:
         upfront_stages=tuple(upfront),
         grid_basis=raw.get("grid", {}).get("basis", "lifecycle"),
         grid_kind=raw.get("grid", {}).get("kind", "average"),
-        grid_interpolate_max_h=int(num("grid", "interpolate_max_h", 3, 0, 168)),
+        grid_interpolate_max_h=integer("grid", "interpolate_max_h", 3, 0, 168),
         default_utilisation=None if default_util is None else num("estimate", "default_utilisation", 0.0, 0.0, 1.0),
         stage_map={str(k): str(v) for k, v in stage_map.items()},
-        importers={k: v for k, v in raw.items() if k in _IMPORTER_SECTIONS},
+        window_start=window_start,
+        window_end=window_end,
+        accept_cascades=accept,
+        importers=importers,
         source=str(path),
     )

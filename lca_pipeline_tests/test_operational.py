@@ -16,6 +16,8 @@ pytestmark = pytest.mark.slow
 def test_two_gpus_three_jobs_overlap_and_idle_gap(tmp_path):
     data = tmp_path / "data"
     base_site(data)
+    # A and B share GPU 0 from 00:15 to 00:30: GPU sharing must be declared, else B is quarantined.
+    (data / "lca.toml").write_text('[allocation]\ngpu_sharing = "split"\n')
     hourly_grid(data, {0: 100.0, 1: 200.0, 2: 200.0})
     # GPU 0 at 300 W and GPU 1 at 100 W, sampled every minute from 00:00 to 02:00.
     write(data, "gpu_samples", constant_power("h1", 0, 300, 0, 120, 60) + constant_power("h1", 1, 100, 0, 120, 60))

@@ -20,9 +20,15 @@ def run_day_list(context: dg.AssetCheckExecutionContext) -> list[str]:
     return [(first + _dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
 
 
-def sql_check(table: str, sql_name: str, description: str, blocking: bool) -> dg.AssetChecksDefinition:
+def _evidence(row: dict) -> str:
+    """The evidence columns as one line, so a failed check says what failed (site, zone, hours)."""
+    return "; ".join(f"{k} = {plain(v)}" for k, v in row.items() if v is not None)
+
+
+def sql_check(table: str, sql_name: str, description: str, blocking: bool,
+              extra: dict | None = None, name: str | None = None) -> dg.AssetChecksDefinition:
     sql.register(sql_name)
-    check_name = sql_name.split("/")[-1]
+    check_name = name or sql_name.split("/")[-1]
 
     @dg.asset_check(
         asset=dg.AssetKey(table.split(".")),
@@ -32,7 +38,8 @@ def sql_check(table: str, sql_name: str, description: str, blocking: bool) -> dg
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse, lca: LcaResource) -> dg.AssetCheckResult:
         with warehouse.connect() as conn:
-            cursor = sql.execute(conn, sql_name, {**lca.settings().sql_params(), "days": run_day_list(context)})
+            params = {**lca.settings().sql_params(), "days": run_day_list(context), **(extra or {})}
+            cursor = sql.execute(conn, sql_name, params)
             columns = [d[0] for d in cursor.description]
             row = dict(zip(columns, cursor.fetchall()[0]))
         passed = bool(row.pop("passed"))
@@ -40,11 +47,53 @@ def sql_check(table: str, sql_name: str, description: str, blocking: bool) -> dg
         return dg.AssetCheckResult(
             passed=passed,
             severity=dg.AssetCheckSeverity.ERROR,
+            description=None if passed else _evidence(row),
             metadata={k: dg.MetadataValue.text(str(plain(v))) if not isinstance(v, (int, float)) or v is None
                       else v for k, v in row.items()},
         )
 
     return _check
+
+
+sql.register("checks/mart_float_columns")
+
+
+def finite_check(table: str) -> dg.AssetChecksDefinition:
+    """No NaN or Infinity in any floating-point column of the table: such a number is never a result."""
+    schema, name = table.split(".")
+
+    @dg.asset_check(
+        asset=dg.AssetKey([schema, name]),
+        name="finite_values",
+        description=f"No NaN or Infinity in any floating-point column of {table}.",
+        blocking=True,
+    )
+    def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
+        with warehouse.connect() as conn:
+            cols = [c for (c,) in sql.execute(conn, "checks/mart_float_columns",
+                                               {"schema": schema, "table": name}).fetchall()]
+            counts = [0] * len(cols)
+            if cols:
+                # Column names come from the catalogue, quoted as identifiers; nothing user-given.
+                select = ", ".join(f'count(*) FILTER (WHERE NOT isfinite("{c}"))' for c in cols)
+                counts = list(conn.execute(f'SELECT {select} FROM "{schema}"."{name}"').fetchall()[0])
+        bad = {c: int(n) for c, n in zip(cols, counts) if n}
+        return dg.AssetCheckResult(
+            passed=not bad,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=None if not bad else f"{table}: non-finite values in " + ", ".join(
+                f"{c} ({n} rows)" for c, n in bad.items()),
+            metadata={"columns_checked": len(cols), "non_finite": dg.MetadataValue.json(bad)},
+        )
+
+    return _check
+
+
+MART_TABLES = (
+    "asset_embodied", "data_quality", "energy_coverage", "fleet_daily", "hotspots", "job_impacts",
+    "model_lifecycle", "model_lifecycle_components", "sensitivity", "stage_impacts",
+)
+CASCADE_INPUTS = ("hosts", "gpu_samples", "node_samples", "jobs", "allocations", "hardware", "energy_contracts")
 
 
 CHECKS = [
@@ -96,4 +145,16 @@ CHECKS = [
         "Freshness: every day of the run has telemetry (unless the fleet reports none at all).",
         blocking=False,
     ),
+]
+CHECKS += [finite_check(f"marts.{t}") for t in MART_TABLES]
+CHECKS += [
+    sql_check(
+        f"staging.{name}",
+        "checks/no_cascade",
+        f"No {name} row lost only because its parent row (site, host or job) was quarantined, "
+        "unless lca.toml accepts cascades ([data] accept_cascades = true).",
+        blocking=True,
+        extra={"input": name},
+    )
+    for name in CASCADE_INPUTS
 ]

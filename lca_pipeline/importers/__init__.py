@@ -18,7 +18,9 @@ from .common import (
     Importer,
     ImporterError,
     ImportResult,
+    SECTION_NAMES,
     effective_options,
+    normalize_options,
     sha256_file,
 )
 
@@ -71,6 +73,44 @@ IMPORTERS: dict[str, Importer] = {
 }
 
 KINDS: tuple[str, ...] = tuple(IMPORTERS)
+OPTIONS: dict[str, tuple[str, ...]] = {
+    "nvidia-smi": nvidia_smi.OPTIONS,
+    "nvidia-smi-q": nvidia_smi_q.OPTIONS,
+    "dcgm": dcgm.OPTIONS,
+    "codecarbon": codecarbon.OPTIONS,
+    "sacct": sacct.OPTIONS,
+    "electricitymaps": electricitymaps.OPTIONS,
+    "boavizta-pcf": boavizta_pcf.OPTIONS,
+}
+_ANY_KIND = sorted({name for names in OPTIONS.values() for name in names})
+
+
+def validate_options(options: dict | None) -> None:
+    """Every option name must be one an importer reads: a typo (`timezon`) would be ignored silently.
+
+    Keys at top level or in [import]/[importers] apply to every kind, so they must be valid for at
+    least one; keys in a kind's table ([sacct], [importers.sacct], ...) must be valid for that kind.
+    """
+    opts = normalize_options(options)
+    tables = [("top level", opts)] + [
+        (f"[{name}]", opts[name]) for name in ("import", "importers") if isinstance(opts.get(name), dict)
+    ]
+    for where, table in tables:
+        for key, value in table.items():
+            if key in ("import", "importers"):
+                continue
+            kind = key.replace("_", "-")
+            if key in SECTION_NAMES and kind in OPTIONS:
+                if not isinstance(value, dict):
+                    raise ImporterError(f"importer option {key} must be a table of options for {kind}")
+                for name in value:
+                    if name not in OPTIONS[kind]:
+                        raise ImporterError(
+                            f"unknown {kind} option {name!r} in {where if where != 'top level' else ''}"
+                            f"[{key}]; valid: {', '.join(OPTIONS[kind]) or 'none'}".replace("][", ".")
+                        )
+            elif key not in _ANY_KIND:
+                raise ImporterError(f"unknown importer option {key!r} ({where}); valid: {', '.join(_ANY_KIND)}")
 
 
 def _files_of(importer: Importer, path: Path) -> tuple[list[Path], list[Path]]:
@@ -97,6 +137,7 @@ def import_source(kind: str, path: Path, data_dir: Path, options: dict | None = 
     importer = IMPORTERS[kind]
     path = Path(path)
     data_dir = Path(data_dir)
+    validate_options(options)
     opts = effective_options(options, kind)
     files, skipped = _files_of(importer, path)
     result = ImportResult(kind, skipped=skipped)
@@ -131,10 +172,12 @@ def detect_kind_folders(data_dir: Path) -> list[tuple[str, Path]]:
 __all__ = [
     "IMPORTERS",
     "KINDS",
+    "OPTIONS",
     "ImportResult",
     "ImportedFile",
     "Importer",
     "ImporterError",
     "detect_kind_folders",
     "import_source",
+    "validate_options",
 ]

@@ -24,6 +24,8 @@ NUMERIC = (
     "weight", "screen_size", "number_cpu", "height", "gwp_transport_ratio", "gwp_eol_ratio",
     "gwp_electronics_ratio", "gwp_battery_ratio", "gwp_hdd_ratio", "gwp_ssd_ratio", "gwp_othercomponents_ratio",
 )
+# The option names this importer reads (docs/importers.md); any other name is an error.
+OPTIONS: tuple[str, ...] = ()
 OUT_COLUMNS = (
     "manufacturer", "name", "category", "subcategory", "match_key",
     "gwp_total_kgco2e", "gwp_manufacturing_ratio", "gwp_manufacturing_kgco2e", "gwp_use_ratio",

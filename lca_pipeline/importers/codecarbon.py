@@ -33,6 +33,8 @@ from .common import (
 
 KIND = "codecarbon"
 
+# The option names this importer reads (docs/importers.md); any other name is an error.
+OPTIONS: tuple[str, ...] = ("timezone", "rules", "site")
 OUT_COLUMNS = (
     "job_id", "model", "stage", "state", "start", "end", "project", "site", "energy_kwh",
     "cpu_energy_kwh", "gpu_energy_kwh", "ram_energy_kwh", "codecarbon_emissions_kg",

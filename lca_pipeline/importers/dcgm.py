@@ -24,6 +24,8 @@ from .common import (
     tz_name,
 )
 
+# The option names this importer reads (docs/importers.md); any other name is an error.
+OPTIONS: tuple[str, ...] = ("host", "hosts", "timezone", "ts")
 OUT_COLUMNS = GPU_SAMPLE_COLUMNS
 KIND = "dcgm"
 

@@ -26,6 +26,8 @@ from .common import (
 
 KIND = "electricitymaps"
 SOURCE = "Electricity Maps (ODbL)"
+# The option names this importer reads (docs/importers.md); any other name is an error.
+OPTIONS: tuple[str, ...] = ("zone",)
 OUT_COLUMNS = (
     "zone", "ts", "gco2e_per_kwh", "basis", "kind", "source", "estimated",
 ) + PROVENANCE

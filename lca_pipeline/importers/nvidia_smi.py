@@ -41,6 +41,8 @@ FIELD_MAP: dict[str, str] = {
 }
 UNITS = {"power_w": "W", "util_pct": "%", "mem_used_mib": "MiB"}
 
+# The option names this importer reads (docs/importers.md); any other name is an error.
+OPTIONS: tuple[str, ...] = ("host", "hosts", "timezone", "gpus", "fields")
 OUT_COLUMNS = GPU_SAMPLE_COLUMNS
 
 MAX_GPUS_INFERRED = 16

@@ -19,6 +19,8 @@ from .common import (
     tz_name,
 )
 
+# The option names this importer reads (docs/importers.md); any other name is an error.
+OPTIONS: tuple[str, ...] = ("host", "hosts", "timezone")
 OUT_COLUMNS = GPU_SAMPLE_COLUMNS
 KIND = "nvidia-smi-q"
 

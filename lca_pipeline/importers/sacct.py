@@ -32,6 +32,8 @@ from .common import (
 
 KIND = "sacct"
 
+# The option names this importer reads (docs/importers.md); any other name is an error.
+OPTIONS: tuple[str, ...] = ("timezone", "fields", "now", "rules", "delimiter", "site")
 JOB_COLUMNS = (
     "job_id", "model", "stage", "state", "start", "end", "project", "user", "site", "energy_kwh",
     "partition", "job_name", "state_raw", "gpus", "nodelist",

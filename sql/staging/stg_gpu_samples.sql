@@ -28,6 +28,10 @@ windowed AS NOT MATERIALIZED (
     WHERE ts IS NULL
         OR CAST($window_start AS TIMESTAMP) IS NULL
         OR (ts >= CAST($window_start AS TIMESTAMP) AND ts < CAST($window_end AS TIMESTAMP))
+        -- Rows outside the data window belong to no partition: every window quarantines them
+        -- (partition_day NULL, so a re-staged window replaces them instead of adding them twice).
+        OR ts < CAST($data_start AS TIMESTAMP)
+        OR ts >= CAST($data_end AS TIMESTAMP)
 ),
 checked AS NOT MATERIALIZED (
     SELECT
@@ -37,9 +41,11 @@ checked AS NOT MATERIALIZED (
                 THEN {'col': 'import_error', 'reason': 'import: ' || w.import_error, 'raw': w.import_error}
             WHEN w.raw.ts IS NULL THEN {'col': 'ts', 'reason': 'missing required value', 'raw': NULL}
             WHEN w.ts IS NULL THEN {'col': 'ts', 'reason': 'unparseable timestamp', 'raw': CAST(w.raw.ts AS VARCHAR)}
+            WHEN w.ts < CAST($data_start AS TIMESTAMP) OR w.ts >= CAST($data_end AS TIMESTAMP)
+                THEN {'col': 'ts', 'reason': 'outside the data window ' || $data_window || ' ([data] window_start/window_end in lca.toml)', 'raw': CAST(w.raw.ts AS VARCHAR)}
             WHEN w.host IS NULL THEN {'col': 'host', 'reason': 'missing required value', 'raw': NULL}
             WHEN w.raw.gpu IS NULL THEN {'col': 'gpu', 'reason': 'missing required value', 'raw': NULL}
-            WHEN w.gpu IS NULL OR w.gpu < 0
+            WHEN w.gpu IS NULL OR w.gpu < 0 OR TRY_CAST(w.raw.gpu AS DOUBLE) IS DISTINCT FROM w.gpu
                 THEN {'col': 'gpu', 'reason': 'not a GPU index (integer >= 0)', 'raw': CAST(w.raw.gpu AS VARCHAR)}
             WHEN w.raw.power_w IS NULL THEN {'col': 'power_w', 'reason': 'missing required value', 'raw': NULL}
             WHEN w.power_w IS NULL OR NOT isfinite(w.power_w)
@@ -55,7 +61,7 @@ checked AS NOT MATERIALIZED (
                 THEN {'col': 'energy_mj', 'reason': 'negative energy counter', 'raw': CAST(w.raw.energy_mj AS VARCHAR)}
             WHEN w.raw.util_pct IS NOT NULL AND (w.util_pct IS NULL OR w.util_pct < 0 OR w.util_pct > 100)
                 THEN {'col': 'util_pct', 'reason': 'utilisation outside 0-100 %', 'raw': CAST(w.raw.util_pct AS VARCHAR)}
-            WHEN w.raw.mem_used_mib IS NOT NULL AND (w.mem_used_mib IS NULL OR w.mem_used_mib < 0)
+            WHEN w.raw.mem_used_mib IS NOT NULL AND (w.mem_used_mib IS NULL OR w.mem_used_mib < 0 OR NOT isfinite(w.mem_used_mib))
                 THEN {'col': 'mem_used_mib', 'reason': 'not a non-negative number', 'raw': CAST(w.raw.mem_used_mib AS VARCHAR)}
             WHEN h.host IS NULL THEN {'col': 'host', 'reason': 'unknown host (not in hosts)', 'raw': w.host}
         END AS qa
@@ -107,5 +113,6 @@ SELECT
     origin_line,
     qa_final AS qa,
     raw,
-    CAST(ts AS DATE) AS partition_day
+    CASE WHEN ts >= CAST($data_start AS TIMESTAMP) AND ts < CAST($data_end AS TIMESTAMP) THEN CAST(ts AS DATE) END
+        AS partition_day
 FROM deduped

@@ -25,6 +25,8 @@ checked AS (
             WHEN zone IS NULL THEN {'col': 'zone', 'reason': 'missing required value', 'raw': NULL}
             WHEN raw.ts IS NULL THEN {'col': 'ts', 'reason': 'missing required value', 'raw': NULL}
             WHEN ts IS NULL THEN {'col': 'ts', 'reason': 'unparseable timestamp', 'raw': CAST(raw.ts AS VARCHAR)}
+            WHEN ts < CAST($data_start AS TIMESTAMP) OR ts >= CAST($data_end AS TIMESTAMP)
+                THEN {'col': 'ts', 'reason': 'outside the data window ' || $data_window || ' ([data] window_start/window_end in lca.toml)', 'raw': CAST(raw.ts AS VARCHAR)}
             WHEN raw.gco2e_per_kwh IS NULL THEN {'col': 'gco2e_per_kwh', 'reason': 'missing required value', 'raw': NULL}
             WHEN gco2e_per_kwh IS NULL OR NOT isfinite(gco2e_per_kwh)
                 THEN {'col': 'gco2e_per_kwh', 'reason': 'not a number', 'raw': CAST(raw.gco2e_per_kwh AS VARCHAR)}

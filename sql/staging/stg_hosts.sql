@@ -25,8 +25,9 @@ checked AS (
             WHEN t.role IS NULL THEN {'col': 'role', 'reason': 'missing required value', 'raw': NULL}
             WHEN t.role NOT IN ('compute', 'storage', 'network', 'infra')
                 THEN {'col': 'role', 'reason': 'unknown role (compute, storage, network, infra)', 'raw': CAST(t.raw.role AS VARCHAR)}
-            WHEN t.raw.gpu_count IS NOT NULL AND (t.gpu_count IS NULL OR t.gpu_count < 0)
-                THEN {'col': 'gpu_count', 'reason': 'not a non-negative integer', 'raw': CAST(t.raw.gpu_count AS VARCHAR)}
+            WHEN t.raw.gpu_count IS NOT NULL AND (t.gpu_count IS NULL OR t.gpu_count < 0 OR t.gpu_count > 1024
+                    OR TRY_CAST(t.raw.gpu_count AS DOUBLE) IS DISTINCT FROM t.gpu_count)
+                THEN {'col': 'gpu_count', 'reason': 'not a whole number in [0, 1024]', 'raw': CAST(t.raw.gpu_count AS VARCHAR)}
             WHEN NOT EXISTS (SELECT 1 FROM staging.sites AS s WHERE s.site = t.site)
                 THEN {'col': 'site', 'reason': 'unknown site (not in sites)', 'raw': t.site}
         END AS qa

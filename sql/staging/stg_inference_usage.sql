@@ -22,11 +22,13 @@ checked AS (
                 THEN {'col': 'import_error', 'reason': 'import: ' || import_error, 'raw': import_error}
             WHEN model IS NULL THEN {'col': 'model', 'reason': 'missing required value', 'raw': NULL}
             WHEN date IS NULL THEN {'col': 'date', 'reason': 'missing or unparseable date', 'raw': CAST(raw.date AS VARCHAR)}
-            WHEN requests IS NULL OR requests < 0
+            WHEN CAST(date AS TIMESTAMP) < CAST($data_start AS TIMESTAMP) OR CAST(date AS TIMESTAMP) >= CAST($data_end AS TIMESTAMP)
+                THEN {'col': 'date', 'reason': 'outside the data window ' || $data_window || ' ([data] window_start/window_end in lca.toml)', 'raw': CAST(raw.date AS VARCHAR)}
+            WHEN requests IS NULL OR requests < 0 OR TRY_CAST(raw.requests AS DOUBLE) IS DISTINCT FROM requests
                 THEN {'col': 'requests', 'reason': 'not a non-negative integer', 'raw': CAST(raw.requests AS VARCHAR)}
-            WHEN raw.tokens_in IS NOT NULL AND (tokens_in IS NULL OR tokens_in < 0)
+            WHEN raw.tokens_in IS NOT NULL AND (tokens_in IS NULL OR tokens_in < 0 OR TRY_CAST(raw.tokens_in AS DOUBLE) IS DISTINCT FROM tokens_in)
                 THEN {'col': 'tokens_in', 'reason': 'not a non-negative integer', 'raw': CAST(raw.tokens_in AS VARCHAR)}
-            WHEN raw.tokens_out IS NOT NULL AND (tokens_out IS NULL OR tokens_out < 0)
+            WHEN raw.tokens_out IS NOT NULL AND (tokens_out IS NULL OR tokens_out < 0 OR TRY_CAST(raw.tokens_out AS DOUBLE) IS DISTINCT FROM tokens_out)
                 THEN {'col': 'tokens_out', 'reason': 'not a non-negative integer', 'raw': CAST(raw.tokens_out AS VARCHAR)}
         END AS qa
     FROM typed

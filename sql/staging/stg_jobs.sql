@@ -58,13 +58,32 @@ checked AS (
             WHEN m.raw."end" IS NULL THEN {'col': 'end', 'reason': 'missing required value', 'raw': NULL}
             WHEN m.end_ts IS NULL
                 THEN {'col': 'end', 'reason': 'unparseable timestamp', 'raw': CAST(m.raw."end" AS VARCHAR)}
+            WHEN m.start_ts < CAST($data_start AS TIMESTAMP) OR m.start_ts >= CAST($data_end AS TIMESTAMP)
+                THEN {'col': 'start', 'reason': 'outside the data window ' || $data_window || ' ([data] window_start/window_end in lca.toml)', 'raw': CAST(m.raw."start" AS VARCHAR)}
+            WHEN m.end_ts < CAST($data_start AS TIMESTAMP) OR m.end_ts >= CAST($data_end AS TIMESTAMP)
+                THEN {'col': 'end', 'reason': 'outside the data window ' || $data_window || ' ([data] window_start/window_end in lca.toml)', 'raw': CAST(m.raw."end" AS VARCHAR)}
             WHEN m.end_ts < m.start_ts
                 THEN {'col': 'end', 'reason': 'end before start', 'raw': CAST(m.raw."end" AS VARCHAR)}
             WHEN m.raw.energy_kwh IS NOT NULL AND (m.energy_kwh IS NULL OR m.energy_kwh < 0 OR NOT isfinite(m.energy_kwh))
                 THEN {'col': 'energy_kwh', 'reason': 'not a non-negative number', 'raw': CAST(m.raw.energy_kwh AS VARCHAR)}
-            WHEN m.raw.device_count IS NOT NULL AND (m.device_count IS NULL OR m.device_count < 1)
-                THEN {'col': 'device_count', 'reason': 'not a positive integer', 'raw': CAST(m.raw.device_count AS VARCHAR)}
-            WHEN m.raw.avg_power_w IS NOT NULL AND (m.avg_power_w IS NULL OR m.avg_power_w < 0)
+            WHEN m.raw.device_count IS NOT NULL AND (m.device_count IS NULL OR m.device_count < 1
+                    OR m.device_count > 100000 OR TRY_CAST(m.raw.device_count AS DOUBLE) IS DISTINCT FROM m.device_count)
+                THEN {'col': 'device_count', 'reason': 'not a whole number in [1, 100000]', 'raw': CAST(m.raw.device_count AS VARCHAR)}
+            -- A device cannot draw more than a whole node's bound for the job's duration (at least 1 s).
+            WHEN m.energy_kwh > coalesce(m.device_count, 1) * greatest(epoch(m.end_ts - m.start_ts), 1) / 3600.0
+                    * $max_node_power_w / 1000.0
+                THEN {'col': 'energy_kwh',
+                      'reason': 'energy per device-hour above the bound of ' || CAST($max_node_power_w / 1000.0 AS VARCHAR)
+                          || ' kWh ([telemetry] max_node_power_w over the job''s devices and duration)',
+                      'raw': CAST(m.raw.energy_kwh AS VARCHAR)}
+            WHEN (m.raw.cpu_energy_kwh IS NOT NULL AND (m.cpu_energy_kwh IS NULL OR m.cpu_energy_kwh < 0 OR NOT isfinite(m.cpu_energy_kwh)))
+                OR (m.raw.gpu_energy_kwh IS NOT NULL AND (m.gpu_energy_kwh IS NULL OR m.gpu_energy_kwh < 0 OR NOT isfinite(m.gpu_energy_kwh)))
+                OR (m.raw.ram_energy_kwh IS NOT NULL AND (m.ram_energy_kwh IS NULL OR m.ram_energy_kwh < 0 OR NOT isfinite(m.ram_energy_kwh)))
+                THEN {'col': 'cpu_energy_kwh', 'reason': 'a component energy (cpu_, gpu_, ram_energy_kwh) is not a non-negative number', 'raw': NULL}
+            WHEN m.raw.codecarbon_emissions_kg IS NOT NULL
+                AND (m.codecarbon_emissions_kg IS NULL OR m.codecarbon_emissions_kg < 0 OR NOT isfinite(m.codecarbon_emissions_kg))
+                THEN {'col': 'codecarbon_emissions_kg', 'reason': 'not a non-negative number', 'raw': CAST(m.raw.codecarbon_emissions_kg AS VARCHAR)}
+            WHEN m.raw.avg_power_w IS NOT NULL AND (m.avg_power_w IS NULL OR m.avg_power_w < 0 OR NOT isfinite(m.avg_power_w))
                 THEN {'col': 'avg_power_w', 'reason': 'not a non-negative number', 'raw': CAST(m.raw.avg_power_w AS VARCHAR)}
             WHEN m.avg_power_w > $max_gpu_power_w
                 THEN {'col': 'avg_power_w', 'reason': 'power above physical bound ([telemetry] max_gpu_power_w)',

@@ -21,10 +21,10 @@ checked AS (
                 THEN {'col': 'import_error', 'reason': 'import: ' || import_error, 'raw': import_error}
             WHEN model IS NULL THEN {'col': 'model', 'reason': 'missing required value', 'raw': NULL}
             WHEN raw.expected_lifetime_requests IS NOT NULL
-                AND (expected_lifetime_requests IS NULL OR expected_lifetime_requests <= 0)
+                AND (expected_lifetime_requests IS NULL OR expected_lifetime_requests <= 0 OR NOT isfinite(expected_lifetime_requests))
                 THEN {'col': 'expected_lifetime_requests', 'reason': 'not a positive number',
                       'raw': CAST(raw.expected_lifetime_requests AS VARCHAR)}
-            WHEN raw.parameters IS NOT NULL AND (parameters IS NULL OR parameters <= 0)
+            WHEN raw.parameters IS NOT NULL AND (parameters IS NULL OR parameters <= 0 OR NOT isfinite(parameters))
                 THEN {'col': 'parameters', 'reason': 'not a positive number', 'raw': CAST(raw.parameters AS VARCHAR)}
         END AS qa
     FROM typed

@@ -22,6 +22,10 @@ windowed AS NOT MATERIALIZED (
     WHERE ts IS NULL
         OR CAST($window_start AS TIMESTAMP) IS NULL
         OR (ts >= CAST($window_start AS TIMESTAMP) AND ts < CAST($window_end AS TIMESTAMP))
+        -- Rows outside the data window belong to no partition: every window quarantines them
+        -- (partition_day NULL, so a re-staged window replaces them instead of adding them twice).
+        OR ts < CAST($data_start AS TIMESTAMP)
+        OR ts >= CAST($data_end AS TIMESTAMP)
 ),
 checked AS NOT MATERIALIZED (
     SELECT
@@ -31,6 +35,8 @@ checked AS NOT MATERIALIZED (
                 THEN {'col': 'import_error', 'reason': 'import: ' || w.import_error, 'raw': w.import_error}
             WHEN w.raw.ts IS NULL THEN {'col': 'ts', 'reason': 'missing required value', 'raw': NULL}
             WHEN w.ts IS NULL THEN {'col': 'ts', 'reason': 'unparseable timestamp', 'raw': CAST(w.raw.ts AS VARCHAR)}
+            WHEN w.ts < CAST($data_start AS TIMESTAMP) OR w.ts >= CAST($data_end AS TIMESTAMP)
+                THEN {'col': 'ts', 'reason': 'outside the data window ' || $data_window || ' ([data] window_start/window_end in lca.toml)', 'raw': CAST(w.raw.ts AS VARCHAR)}
             WHEN w.host IS NULL THEN {'col': 'host', 'reason': 'missing required value', 'raw': NULL}
             WHEN w.component IS NULL THEN {'col': 'component', 'reason': 'missing required value', 'raw': NULL}
             WHEN w.component NOT IN ('cpu', 'dram', 'other', 'node')
@@ -87,5 +93,6 @@ SELECT
     origin_line,
     qa_final AS qa,
     raw,
-    CAST(ts AS DATE) AS partition_day
+    CASE WHEN ts >= CAST($data_start AS TIMESTAMP) AND ts < CAST($data_end AS TIMESTAMP) THEN CAST(ts AS DATE) END
+        AS partition_day
 FROM deduped

@@ -28,8 +28,12 @@ checked AS (
                 THEN {'col': 'import_error', 'reason': 'import: ' || import_error, 'raw': import_error}
             WHEN manufacturer IS NULL THEN {'col': 'manufacturer', 'reason': 'missing required value', 'raw': NULL}
             WHEN name IS NULL THEN {'col': 'name', 'reason': 'missing required value', 'raw': NULL}
-            WHEN gwp_total_kgco2e IS NULL OR gwp_total_kgco2e < 0
-                THEN {'col': 'gwp_total_kgco2e', 'reason': 'not a non-negative number', 'raw': CAST(raw.gwp_total_kgco2e AS VARCHAR)}
+            WHEN gwp_total_kgco2e IS NULL OR gwp_total_kgco2e < 0 OR gwp_total_kgco2e > 1000000
+                THEN {'col': 'gwp_total_kgco2e', 'reason': 'not a number in [0, 1000000] kgCO2e', 'raw': CAST(raw.gwp_total_kgco2e AS VARCHAR)}
+            WHEN gwp_manufacturing_kgco2e_given < 0 OR gwp_manufacturing_kgco2e_given > 1000000
+                THEN {'col': 'gwp_manufacturing_kgco2e', 'reason': 'not a number in [0, 1000000] kgCO2e', 'raw': CAST(raw.gwp_manufacturing_kgco2e AS VARCHAR)}
+            WHEN lifetime_years <= 0 OR lifetime_years > 100
+                THEN {'col': 'lifetime_years', 'reason': 'not a number of years in (0, 100]', 'raw': CAST(raw.lifetime_years AS VARCHAR)}
             WHEN gwp_manufacturing_ratio < 0 OR gwp_manufacturing_ratio > 1
                 THEN {'col': 'gwp_manufacturing_ratio', 'reason': 'ratio outside 0-1', 'raw': CAST(raw.gwp_manufacturing_ratio AS VARCHAR)}
         END AS qa

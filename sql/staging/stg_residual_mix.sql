@@ -19,9 +19,11 @@ checked AS (
             WHEN import_error IS NOT NULL
                 THEN {'col': 'import_error', 'reason': 'import: ' || import_error, 'raw': import_error}
             WHEN zone IS NULL THEN {'col': 'zone', 'reason': 'missing required value', 'raw': NULL}
-            WHEN year IS NULL OR year < 1990 OR year > 2100
+            WHEN year IS NULL OR TRY_CAST(raw.year AS DOUBLE) IS DISTINCT FROM year
                 THEN {'col': 'year', 'reason': 'not a year', 'raw': CAST(raw.year AS VARCHAR)}
-            WHEN gco2e_per_kwh IS NULL OR gco2e_per_kwh < 0 OR gco2e_per_kwh > 3000
+            WHEN year < year(CAST($data_start AS TIMESTAMP)) OR make_date(year, 1, 1) >= CAST($data_end AS TIMESTAMP)
+                THEN {'col': 'year', 'reason': 'outside the data window ' || $data_window || ' ([data] window_start/window_end in lca.toml)', 'raw': CAST(raw.year AS VARCHAR)}
+            WHEN gco2e_per_kwh IS NULL OR NOT isfinite(gco2e_per_kwh) OR gco2e_per_kwh < 0 OR gco2e_per_kwh > 3000
                 THEN {'col': 'gco2e_per_kwh', 'reason': 'intensity outside 0-3000 gCO2e/kWh', 'raw': CAST(raw.gco2e_per_kwh AS VARCHAR)}
         END AS qa
     FROM typed

@@ -27,10 +27,10 @@ checked AS (
             WHEN raw.pue IS NULL THEN {'col': 'pue', 'reason': 'missing required value', 'raw': NULL}
             WHEN pue IS NULL OR pue < 1 OR pue > 5
                 THEN {'col': 'pue', 'reason': 'PUE must be a number in [1, 5]', 'raw': CAST(raw.pue AS VARCHAR)}
-            WHEN raw.wue_l_per_kwh IS NOT NULL AND (wue_l_per_kwh IS NULL OR wue_l_per_kwh < 0)
-                THEN {'col': 'wue_l_per_kwh', 'reason': 'not a non-negative number', 'raw': CAST(raw.wue_l_per_kwh AS VARCHAR)}
-            WHEN raw.ewif_l_per_kwh IS NOT NULL AND (ewif_l_per_kwh IS NULL OR ewif_l_per_kwh < 0)
-                THEN {'col': 'ewif_l_per_kwh', 'reason': 'not a non-negative number', 'raw': CAST(raw.ewif_l_per_kwh AS VARCHAR)}
+            WHEN raw.wue_l_per_kwh IS NOT NULL AND (wue_l_per_kwh IS NULL OR wue_l_per_kwh < 0 OR wue_l_per_kwh > 100)
+                THEN {'col': 'wue_l_per_kwh', 'reason': 'WUE must be a number in [0, 100] L/kWh', 'raw': CAST(raw.wue_l_per_kwh AS VARCHAR)}
+            WHEN raw.ewif_l_per_kwh IS NOT NULL AND (ewif_l_per_kwh IS NULL OR ewif_l_per_kwh < 0 OR ewif_l_per_kwh > 1000)
+                THEN {'col': 'ewif_l_per_kwh', 'reason': 'EWIF must be a number in [0, 1000] L/kWh', 'raw': CAST(raw.ewif_l_per_kwh AS VARCHAR)}
             WHEN raw.valid_from IS NOT NULL AND valid_from IS NULL
                 THEN {'col': 'valid_from', 'reason': 'unparseable timestamp', 'raw': CAST(raw.valid_from AS VARCHAR)}
             WHEN raw.valid_to IS NOT NULL AND valid_to IS NULL
