@@ -125,5 +125,11 @@ INPUTS: dict[str, InputSpec] = {
             ("family", "expected_lifetime_requests", "parameters"),
             description="Models with family, parameter count and expected lifetime requests.",
         ),
+        InputSpec(
+            "offsets",
+            ("retired_on", "tco2e", "kind"),
+            ("model", "registry", "serial"),
+            description="Carbon offsets retired, per model or organisation-wide; reported, never netted.",
+        ),
     )
 }

@@ -16,6 +16,18 @@ STAGES = ("data", "experimentation", "training", "post_training", "evaluation", 
 JOB_STATES = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "PREEMPTED", "RUNNING")
 
 
+# [uncertainty]: Monte Carlo draws and seed, and the documented half-ranges (relative, 0.1 = +-10 %)
+# the inputs are drawn from (docs/methodology.md section 8). (lo, hi) bounds for validation.
+UNCERTAINTY_DEFAULTS: dict[str, float] = {
+    "draws": 1000, "seed": 14, "pue_rel": 0.10, "grid_rel": 0.15, "measured_sample_rel": 0.02,
+    "measured_job_rel": 0.10, "estimated_rel": 0.30, "lifetime_rel": 0.25, "lifetime_requests_rel": 0.50,
+}
+_UNCERTAINTY_BOUNDS: dict[str, tuple[float, float]] = {
+    "draws": (10, 100000), "seed": (0, 2**31 - 1), "lifetime_requests_rel": (0.0, 0.99),
+    "lifetime_rel": (0.0, 0.9),
+}
+
+
 class SettingsError(ValueError):
     """A bad lca.toml: the message names the file, the key and the fix."""
 
@@ -41,6 +53,9 @@ class Settings:
     grid_interpolate_max_h: int = 3
     # [estimate]
     default_utilisation: float | None = None
+    # [market] and [uncertainty] (issue 14)
+    market_matching: str = "hourly"
+    uncertainty: dict[str, float] = field(default_factory=lambda: dict(UNCERTAINTY_DEFAULTS))
     # [stages]
     stage_map: dict[str, str] = field(default_factory=dict)
     # importer options, passed through untouched
@@ -76,6 +91,8 @@ class Settings:
             "default_utilisation": self.default_utilisation,
             "stages": list(STAGES),
             "job_states": list(JOB_STATES),
+            "market_matching": self.market_matching,
+            **{f"u_{k}": float(v) for k, v in self.uncertainty.items()},
         }
 
 
@@ -85,6 +102,7 @@ _CHOICES = {
     ("lifecycle", "idle_allocation"): ("none", "pro_rata"),
     ("grid", "basis"): ("direct", "lifecycle"),
     ("grid", "kind"): ("average", "marginal"),
+    ("market", "matching"): ("hourly", "monthly", "annual"),
 }
 _KNOWN = {
     "telemetry": {"max_gap_s", "max_gpu_power_w", "max_node_power_w"},
@@ -94,6 +112,8 @@ _KNOWN = {
     "grid": {"basis", "kind", "interpolate_max_h"},
     "estimate": {"default_utilisation"},
     "stages": {"map"},
+    "market": {"matching"},
+    "uncertainty": set(UNCERTAINTY_DEFAULTS),
 }
 # Importer options (docs/importers.md) are passed to the importers untouched.
 _IMPORTER_SECTIONS = {
@@ -166,6 +186,10 @@ def load_settings(path: Path | None) -> Settings:
         grid_interpolate_max_h=int(num("grid", "interpolate_max_h", 3, 0, 168)),
         default_utilisation=None if default_util is None else num("estimate", "default_utilisation", 0.0, 0.0, 1.0),
         stage_map={str(k): str(v) for k, v in stage_map.items()},
+        market_matching=raw.get("market", {}).get("matching", "hourly"),
+        uncertainty={
+            k: num("uncertainty", k, d, *_UNCERTAINTY_BOUNDS.get(k, (0.0, 0.99))) for k, d in UNCERTAINTY_DEFAULTS.items()
+        },
         importers={k: v for k, v in raw.items() if k in _IMPORTER_SECTIONS},
         source=str(path),
     )
