@@ -14,9 +14,11 @@ from . import sql
 from .ingest import sha256_file
 
 CRITERIA = (
-    "co2e_location_kg", "co2e_market_kg", "energy_facility_kwh", "energy_it_kwh", "water_onsite_l",
-    "water_offsite_l", "embodied_co2e_kg",
+    "operational_co2e_location_kg", "operational_co2e_market_kg", "energy_facility_kwh", "energy_it_kwh",
+    "water_onsite_l", "water_offsite_l", "embodied_co2e_kg",
 )
+# Names before the marts said their scope (issue 14); still accepted so old scripts keep working.
+ALIASES = {"co2e_location_kg": "operational_co2e_location_kg", "co2e_market_kg": "operational_co2e_market_kg"}
 _SECTIONS = {
     "components": "explain/components",
     "by_job": "explain/by_job",
@@ -57,11 +59,12 @@ def explain(
     stage: str | None = None,
     date: str | None = None,
     job: str | None = None,
-    criterion: str = "co2e_location_kg",
+    criterion: str = "operational_co2e_location_kg",
     site: str | None = None,
     verify: bool = False,
 ) -> dict[str, Any]:
     """Explain one number of marts.stage_impacts (model, stage, date[, site]) or marts.job_impacts (job)."""
+    criterion = ALIASES.get(criterion, criterion)
     if criterion not in CRITERIA:
         raise ExplainError(f"unknown criterion {criterion!r}; choose one of {', '.join(CRITERIA)}")
     if not Path(db).is_file():

@@ -79,6 +79,11 @@ LABELS: dict[str, str] = {
     "measured_it_kwh": "measured IT (kWh)",
     "co2e_location_kg": "CO\u2082e location (kg)",
     "co2e_market_kg": "CO\u2082e market (kg)",
+    "total_co2e_location_kg": "total CO\u2082e location (kg)",
+    "total_co2e_market_kg": "total CO\u2082e market (kg)",
+    "operational_co2e_location_kg": "operational CO\u2082e location (kg)",
+    "operational_co2e_market_kg": "operational CO\u2082e market (kg)",
+    "operational_water_l": "operational water (L)",
     "water_l": "water (L)",
     "adp_kgsbeq": "ADP (kg Sb eq)",
     "upfront_co2e_kg": "up-front CO\u2082e (kg)",
@@ -256,14 +261,15 @@ def _f(x: Any) -> float | None:
 
 LIFECYCLE_COLS = ("model", "family", "requests_to_date", "expected_lifetime_requests",
                   "lifetime_requests_used", "lifetime_requests_basis", "energy_facility_kwh",
-                  "co2e_location_kg", "co2e_market_kg", "water_l", "adp_kgsbeq", "upfront_co2e_kg",
+                  "total_co2e_location_kg", "total_co2e_market_kg", "operational_water_l", "adp_kgsbeq",
+                  "upfront_co2e_kg",
                   "inference_co2e_kg", "embodied_co2e_kg", "unallocated_co2e_kg",
                   "per_1000_requests_co2e_kg", "marginal_per_1000_requests_co2e_kg",
                   "break_even_requests", "sci_gco2e_per_request")
 PER_REQUEST_COLS = ("model", "marginal_per_1000_requests_co2e_kg", "upfront_co2e_kg",
                     "break_even_requests", "lifetime_requests_used", "lifetime_requests_basis",
                     "per_1000_requests_co2e_kg")
-FLEET_COLS = ("site", "date", "energy_facility_kwh", "co2e_location_kg", "co2e_market_kg",
+FLEET_COLS = ("site", "date", "energy_facility_kwh", "operational_co2e_location_kg", "operational_co2e_market_kg",
               "measured_it_kwh")
 
 
@@ -564,8 +570,8 @@ def _select(db: _Db, table: str, cols: Sequence[str], order: str) -> tuple[str |
 # ---------------------------------------------------------------------------------------------
 # Sections: each returns (HTML body, available?)
 
-SUMMARY_IMPACT_COLS = ("model", "family", "energy_facility_kwh", "co2e_location_kg", "co2e_market_kg",
-                       "water_l", "adp_kgsbeq", "sci_gco2e_per_request")
+SUMMARY_IMPACT_COLS = ("model", "family", "energy_facility_kwh", "total_co2e_location_kg", "total_co2e_market_kg",
+                       "operational_water_l", "adp_kgsbeq", "sci_gco2e_per_request")
 SUMMARY_SPLIT_COLS = ("model", "upfront_co2e_kg", "inference_co2e_kg", "embodied_co2e_kg",
                       "unallocated_co2e_kg", "requests_to_date", "expected_lifetime_requests",
                       "lifetime_requests_used", "lifetime_requests_basis", "per_1000_requests_co2e_kg",
@@ -661,11 +667,12 @@ def _section_fleet(db: _Db, charts: dict) -> tuple[str, bool]:
     _, totals = db.query(
         "SELECT site, min(date) AS first_date, max(date) AS last_date, count(DISTINCT date) AS days, "
         "sum(energy_facility_kwh) AS energy_facility_kwh, sum(measured_it_kwh) AS measured_it_kwh, "
-        "sum(co2e_location_kg) AS co2e_location_kg, sum(co2e_market_kg) AS co2e_market_kg "
+        "sum(operational_co2e_location_kg) AS operational_co2e_location_kg, "
+        "sum(operational_co2e_market_kg) AS operational_co2e_market_kg "
         "FROM marts.fleet_daily GROUP BY site ORDER BY site NULLS LAST"
     )
     body += _table(("site", "first_date", "last_date", "days", "energy_facility_kwh",
-                    "measured_it_kwh", "co2e_location_kg", "co2e_market_kg"),
+                    "measured_it_kwh", "operational_co2e_location_kg", "operational_co2e_market_kg"),
                    [(r[0], r[1], r[2], int(r[3]), *r[4:]) for r in totals], caption="Totals per site")
     body += (f"<details><summary>Daily values ({len(rows)} rows)</summary>\n"
              + _table(FLEET_COLS, rows) + "</details>\n")

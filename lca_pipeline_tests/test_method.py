@@ -108,7 +108,7 @@ def test_offsets_are_reported_and_leave_both_scope2_bases_unchanged(tmp_path):
     for name in ("without", "with"):
         data = tmp_path / name
         _measured_job(data, T0 + HALF, T0 + 3 * HALF, 700.0)
-        _contract(data, T0, T0 + HALF, 0.1)  # covers nothing the job used: market = residual mix
+        _contract(data, T0 + timedelta(days=1), T0 + timedelta(days=2), 0.1)  # a later day: market = residual
         if name == "with":
             write(data, "offsets", [
                 {"model": "m", "retired_on": "2024-03-01", "tco2e": 5.0, "kind": "removal", "registry": "Puro"},

@@ -37,7 +37,7 @@ CREATE TABLE marts.model_lifecycle AS SELECT * FROM (VALUES
      300.5, 120.25, 80.0, 700.0, 0.0003, 100.0, 15.0, 4.0, 1.25,
      0.23, 0.03, 100.0 / 0.03 * 1000.0, 230.0)
 ) AS t(model, family, requests_to_date, expected_lifetime_requests, lifetime_requests_used,
-       lifetime_requests_basis, energy_facility_kwh, co2e_location_kg, co2e_market_kg, water_l,
+       lifetime_requests_basis, energy_facility_kwh, total_co2e_location_kg, total_co2e_market_kg, operational_water_l,
        adp_kgsbeq, upfront_co2e_kg, inference_co2e_kg, embodied_co2e_kg, unallocated_co2e_kg,
        per_1000_requests_co2e_kg, marginal_per_1000_requests_co2e_kg, break_even_requests,
        sci_gco2e_per_request)
@@ -86,7 +86,7 @@ CREATE TABLE marts.fleet_daily AS SELECT * FROM (VALUES
     ('site-b', DATE '2024-03-04', 185.0, 36.0, 35.0, 140.0),
     ('site-b', DATE '2024-03-05', 195.0, 37.0, 38.0, 150.0),
     ('site-b', DATE '2024-03-06', 209.0, 44.0, 42.0, 160.0)
-) AS t(site, date, energy_facility_kwh, co2e_location_kg, co2e_market_kg, measured_it_kwh)
+) AS t(site, date, energy_facility_kwh, operational_co2e_location_kg, operational_co2e_market_kg, measured_it_kwh)
 """
 COVERAGE = """
 CREATE TABLE marts.energy_coverage AS SELECT * FROM (VALUES
@@ -402,7 +402,7 @@ def test_lifecycle_with_row_types(tmp_path):
                1.0 AS marginal_per_1000_requests_co2e_kg, 5.0 AS upfront_co2e_kg,
                'sum of members' AS lifetime_requests_basis""")
     conn.execute("""INSERT INTO marts.model_lifecycle BY NAME
-        SELECT 'unallocated' AS row_type, NULL AS model, 99.0 AS co2e_location_kg,
+        SELECT 'unallocated' AS row_type, NULL AS model, 99.0 AS total_co2e_location_kg,
                'kept separate' AS lifetime_requests_basis""")
     conn.execute("INSERT INTO marts.model_lifecycle_components VALUES "
                  "(NULL, 'unallocated', 'co2e_location_kg', 99.0, 'kg CO2e')")

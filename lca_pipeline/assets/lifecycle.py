@@ -24,10 +24,11 @@ MODELS = [
     Model(
         "marts.model_lifecycle",
         "marts/model_lifecycle",
-        (_PARTS, "intermediate.model_stage_impacts", "staging.inference_usage", "staging.models"),
+        (_PARTS, "intermediate.model_stage_impacts", "staging.inference_usage", "staging.models", "staging.offsets"),
         "Per model and family: life-cycle totals, impact per 1,000 requests, break-even and SCI per request.",
         lineage={
-            "co2e_location_kg": [(_PARTS, "value")],
+            "total_co2e_location_kg": [(_PARTS, "value")],
+            "offsets_retired_tco2e": [("staging.offsets", "tco2e")],
             "requests_to_date": [("staging.inference_usage", "requests")],
             "expected_lifetime_requests": [("staging.models", "expected_lifetime_requests")],
         },

@@ -7,6 +7,8 @@
 -- (GSF SCI v1.1) is (O + M) per request for serving: inference operational (location-based) +
 -- embodied + its share of idle capacity, in gCO2e per request. water_l is operational water
 -- (on-site + off-site); embodied water and ADP are NULL where no hardware record gives them.
+-- Names say their scope: total_* = operational + embodied, operational_* = use phase only.
+-- offsets_retired_tco2e: offsets retired for the model (input offsets), never netted from Scope 2.
 WITH parts AS (
     SELECT * FROM intermediate.model_parts
 ),
@@ -59,6 +61,10 @@ idle_shares AS (
     WHERE model IS NOT NULL
     GROUP BY model
 ),
+offsets AS (
+    -- retired offsets per model, reported beside Scope 2 and never netted from it
+    SELECT model, sum(tco2e) AS tco2e FROM staging.offsets WHERE model IS NOT NULL GROUP BY model
+),
 family_lifetime AS (
     SELECT family, sum(coalesce(expected_lifetime_requests, requests_to_date)) FILTER (WHERE requests_to_date > 0)
         AS lifetime
@@ -80,6 +86,8 @@ wide AS (
         coalesce(sum(value) FILTER (WHERE measure = 'energy' AND part <> 'shared'), 0) AS energy_facility_kwh,
         coalesce(sum(value) FILTER (WHERE measure IN ('op_cl', 'emb') AND part <> 'shared'), 0) AS co2e_location_kg,
         coalesce(sum(value) FILTER (WHERE measure IN ('op_cm', 'emb') AND part <> 'shared'), 0) AS co2e_market_kg,
+        coalesce(sum(value) FILTER (WHERE measure = 'op_cl' AND part <> 'shared'), 0) AS op_location_kg,
+        coalesce(sum(value) FILTER (WHERE measure = 'op_cm' AND part <> 'shared'), 0) AS op_market_kg,
         coalesce(sum(value) FILTER (WHERE measure = 'water' AND part <> 'shared'), 0) AS water_l,
         sum(value) FILTER (WHERE measure = 'emb_water' AND part <> 'shared') AS embodied_water_l,
         sum(value) FILTER (WHERE measure = 'adp' AND part <> 'shared') AS adp_kgsbeq,
@@ -101,6 +109,8 @@ idle AS (
         sum(energy_facility_kwh) AS energy_facility_kwh,
         sum(co2e_location_kg + embodied_co2e_kg) AS co2e_location_kg,
         sum(co2e_market_kg + embodied_co2e_kg) AS co2e_market_kg,
+        sum(co2e_location_kg) AS op_location_kg,
+        sum(co2e_market_kg) AS op_market_kg,
         sum(water_l) AS water_l,
         sum(embodied_water_l) AS embodied_water_l,
         sum(embodied_adp_kgsbeq) AS adp_kgsbeq,
@@ -131,9 +141,11 @@ SELECT
     lifetime_requests_used,
     lifetime_requests_basis,
     energy_facility_kwh,
-    co2e_location_kg,
-    co2e_market_kg,
-    water_l,
+    co2e_location_kg AS total_co2e_location_kg,
+    co2e_market_kg AS total_co2e_market_kg,
+    op_location_kg AS operational_co2e_location_kg,
+    op_market_kg AS operational_co2e_market_kg,
+    water_l AS operational_water_l,
     embodied_water_l,
     adp_kgsbeq,
     upfront_co2e_kg,
@@ -158,7 +170,11 @@ SELECT
         THEN upfront_co2e_kg / (inference_co2e_kg / requests_to_date) END AS break_even_requests,
     CASE WHEN requests_to_date > 0 THEN sci_numerator_kg / requests_to_date * 1000 END AS sci_gco2e_per_request,
     'SCI v1.1 per request: serving only (inference operational location-based + embodied + pro-rata idle capacity); '
-        || 'training and development excluded' AS sci_boundary
+        || 'training and development excluded' AS sci_boundary,
+    CASE WHEN row_type = 'family'
+        THEN (SELECT sum(o.tco2e) FROM offsets AS o JOIN models AS m USING (model) WHERE m.family = results.family)
+        ELSE (SELECT o.tco2e FROM offsets AS o WHERE o.model = results.model)
+    END AS offsets_retired_tco2e
 FROM results
 UNION ALL
 SELECT
@@ -167,12 +183,14 @@ SELECT
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE energy_facility_kwh END,
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE co2e_location_kg END,
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE co2e_market_kg END,
+    CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE op_location_kg END,
+    CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE op_market_kg END,
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE water_l END,
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE embodied_water_l END,
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE adp_kgsbeq END,
     NULL, NULL, NULL, NULL, NULL,
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE embodied_co2e_kg END,
     co2e_location_kg,
-    NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM idle
 ORDER BY CASE row_type WHEN 'model' THEN 1 WHEN 'family' THEN 2 ELSE 3 END, model
