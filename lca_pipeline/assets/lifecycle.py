@@ -49,7 +49,7 @@ MODELS = [
         "marts.data_quality",
         "marts/data_quality",
         ("intermediate.impacts_hourly", "intermediate.embodied_daily", "intermediate.asset_embodied",
-         "marts.energy_coverage", "marts.asset_embodied", "staging.jobs"),
+         "marts.energy_coverage", "marts.asset_embodied", "staging.jobs", "intermediate.job_tiers"),
         "Each model's totals by data tier, telemetry coverage, grid fallbacks and embodied methods.",
     ),
     Model(

@@ -3,7 +3,8 @@
 --   C_FU = marginal inference cost + (up-front + shared development) / lifetime requests,
 -- each part with its embodied share; lifetime requests are the model's expected lifetime requests
 -- when given, else its requests to date (lifetime_requests_basis says which). Break-even is the
--- request count at which cumulative inference impact equals the up-front impact. The SCI score
+-- request count at which cumulative inference impact equals the up-front impact, for location-based
+-- carbon (break_even_requests), facility energy and market-based carbon. The SCI score
 -- (GSF SCI v1.1) is (O + M) per request for serving: inference operational (location-based) +
 -- embodied + its share of idle capacity, in gCO2e per request. water_l is operational water
 -- (on-site + off-site); embodied water and ADP are NULL where no hardware record gives them.
@@ -168,6 +169,10 @@ SELECT
     END AS per_1000_requests_energy_kwh,
     CASE WHEN requests_to_date > 0 AND inference_co2e_kg > 0
         THEN upfront_co2e_kg / (inference_co2e_kg / requests_to_date) END AS break_even_requests,
+    CASE WHEN requests_to_date > 0 AND inference_energy_kwh > 0
+        THEN upfront_energy_kwh / (inference_energy_kwh / requests_to_date) END AS break_even_energy_requests,
+    CASE WHEN requests_to_date > 0 AND inference_co2e_market_kg > 0
+        THEN upfront_co2e_market_kg / (inference_co2e_market_kg / requests_to_date) END AS break_even_co2e_market_requests,
     CASE WHEN requests_to_date > 0 THEN sci_numerator_kg / requests_to_date * 1000 END AS sci_gco2e_per_request,
     'SCI v1.1 per request: serving only (inference operational location-based + embodied + pro-rata idle capacity); '
         || 'training and development excluded' AS sci_boundary,
@@ -191,6 +196,6 @@ SELECT
     NULL, NULL, NULL, NULL, NULL,
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE embodied_co2e_kg END,
     co2e_location_kg,
-    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM idle
 ORDER BY CASE row_type WHEN 'model' THEN 1 WHEN 'family' THEN 2 ELSE 3 END, model

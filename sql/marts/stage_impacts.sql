@@ -65,7 +65,7 @@ agg AS (
         string_agg(DISTINCT grid_basis, ',' ORDER BY grid_basis) AS grid_basis,
         string_agg(DISTINCT grid_kind, ',' ORDER BY grid_kind) AS grid_kind,
         string_agg(DISTINCT market_basis, '; ' ORDER BY market_basis) AS market_basis,
-        count(DISTINCT (zone, hour_start)) FILTER (WHERE grid_fallback <> 'reported') AS grid_fallback_hours
+        count(DISTINCT (zone, hour_start)) FILTER (WHERE grid_fallback NOT IN ('reported', 'constant')) AS grid_fallback_hours
     FROM rows
     GROUP BY model, stage, date, site_key
 ),
