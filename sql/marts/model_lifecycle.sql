@@ -10,6 +10,7 @@
 -- (on-site + off-site); embodied water and ADP are NULL where no hardware record gives them.
 -- Names say their scope: total_* = operational + embodied, operational_* = use phase only.
 -- offsets_retired_tco2e: offsets retired for the model (input offsets), never netted from Scope 2.
+-- *_p05 / *_p50 / *_p95: the 90 % interval and median from intermediate.model_uncertainty (model rows).
 WITH parts AS (
     SELECT * FROM intermediate.model_parts
 ),
@@ -119,7 +120,7 @@ idle AS (
     FROM intermediate.model_stage_impacts
     WHERE model IS NULL AND stage = 'unallocated'
 ),
-results AS (
+results_central AS (
     SELECT
         w.*,
         w.upfront_own_co2e_kg + w.shared_development_co2e_kg AS upfront_co2e_kg,
@@ -132,6 +133,11 @@ results AS (
         END AS lifetime_requests_basis
     FROM wide AS w
     LEFT JOIN family_lifetime AS fl ON w.row_type = 'family' AND fl.family = w.family
+),
+results AS (
+    SELECT r.*, u.* EXCLUDE (model, draws)
+    FROM results_central AS r
+    LEFT JOIN intermediate.model_uncertainty AS u ON r.row_type = 'model' AND u.model = r.model
 )
 SELECT
     row_type,
@@ -179,7 +185,16 @@ SELECT
     CASE WHEN row_type = 'family'
         THEN (SELECT sum(o.tco2e) FROM offsets AS o JOIN models AS m USING (model) WHERE m.family = results.family)
         ELSE (SELECT o.tco2e FROM offsets AS o WHERE o.model = results.model)
-    END AS offsets_retired_tco2e
+    END AS offsets_retired_tco2e,
+    total_co2e_location_kg_p05,
+    total_co2e_location_kg_p50,
+    total_co2e_location_kg_p95,
+    per_1000_requests_co2e_kg_p05,
+    per_1000_requests_co2e_kg_p50,
+    per_1000_requests_co2e_kg_p95,
+    break_even_requests_p05,
+    break_even_requests_p50,
+    break_even_requests_p95
 FROM results
 UNION ALL
 SELECT
@@ -196,6 +211,7 @@ SELECT
     NULL, NULL, NULL, NULL, NULL,
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE embodied_co2e_kg END,
     co2e_location_kg,
-    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM idle
 ORDER BY CASE row_type WHEN 'model' THEN 1 WHEN 'family' THEN 2 ELSE 3 END, model
