@@ -118,7 +118,7 @@ _KNOWN = {
 # Importer options (docs/importers.md) are passed to the importers untouched.
 _IMPORTER_SECTIONS = {
     "import", "importers", "sacct", "codecarbon", "dcgm", "nvidia-smi", "nvidia_smi", "nvidia-smi-q",
-    "nvidia_smi_q", "electricitymaps", "boavizta-pcf", "boavizta_pcf",
+    "nvidia_smi_q", "electricitymaps", "boavizta-pcf", "boavizta_pcf", "vllm",
 }
 
 

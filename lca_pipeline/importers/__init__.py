@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import boavizta_pcf, codecarbon, dcgm, electricitymaps, nvidia_smi, nvidia_smi_q, sacct
+from . import boavizta_pcf, codecarbon, dcgm, electricitymaps, nvidia_smi, nvidia_smi_q, sacct, vllm
 from .common import (
     FileContext,
     ImportedFile,
@@ -67,6 +67,8 @@ IMPORTERS: dict[str, Importer] = {
             (".csv",), boavizta_pcf.run,
             {"pcf_factors": boavizta_pcf.OUT_COLUMNS},
         ),
+        Importer("vllm", "inference_usage", "vLLM /metrics Prometheus text (request and token counters)",
+                 (".prom", ".txt", ".metrics", ".log"), vllm.run, {"inference_usage": vllm.OUT_COLUMNS}),
     )
 }
 

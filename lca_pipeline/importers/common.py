@@ -120,7 +120,7 @@ def normalize_options(options: dict | None) -> dict[str, Any]:
 
 SECTION_NAMES = {
     "import", "importers", "nvidia-smi", "nvidia-smi-q", "dcgm", "codecarbon", "sacct", "electricitymaps",
-    "boavizta-pcf",
+    "boavizta-pcf", "vllm",
 }
 SECTION_NAMES |= {n.replace("-", "_") for n in SECTION_NAMES}
 

@@ -11,6 +11,8 @@
 -- Names say their scope: total_* = operational + embodied, operational_* = use phase only.
 -- offsets_retired_tco2e: offsets retired for the model (input offsets), never netted from Scope 2.
 -- *_p05 / *_p50 / *_p95: the 90 % interval and median from intermediate.model_uncertainty (model rows).
+-- Per 1,000 tokens (model rows whose every inference_usage row has tokens_in and tokens_out): C_FU per
+-- request / tokens per request to date, so lifetime tokens = lifetime requests x tokens per request.
 WITH parts AS (
     SELECT * FROM intermediate.model_parts
 ),
@@ -62,6 +64,12 @@ idle_shares AS (
     FROM intermediate.model_stage_impacts
     WHERE model IS NOT NULL
     GROUP BY model
+),
+tokens AS (
+    SELECT model, CAST(sum(tokens_in + tokens_out) AS BIGINT) AS tokens_to_date
+    FROM staging.inference_usage
+    GROUP BY model
+    HAVING count(*) = count(tokens_in + tokens_out) AND sum(tokens_in + tokens_out) > 0
 ),
 offsets AS (
     -- retired offsets per model, reported beside Scope 2 and never netted from it
@@ -186,6 +194,12 @@ SELECT
         THEN (SELECT sum(o.tco2e) FROM offsets AS o JOIN models AS m USING (model) WHERE m.family = results.family)
         ELSE (SELECT o.tco2e FROM offsets AS o WHERE o.model = results.model)
     END AS offsets_retired_tco2e,
+    CASE WHEN row_type = 'model' THEN (SELECT t.tokens_to_date FROM tokens AS t WHERE t.model = results.model)
+    END AS tokens_to_date,
+    CASE WHEN row_type = 'model' AND requests_to_date > 0 AND lifetime_requests_used > 0 THEN
+        (inference_co2e_kg / requests_to_date * 1000 + upfront_co2e_kg / lifetime_requests_used * 1000)
+        * requests_to_date / (SELECT t.tokens_to_date FROM tokens AS t WHERE t.model = results.model)
+    END AS per_1000_tokens_co2e_kg,
     total_co2e_location_kg_p05,
     total_co2e_location_kg_p50,
     total_co2e_location_kg_p95,
@@ -212,6 +226,6 @@ SELECT
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE embodied_co2e_kg END,
     co2e_location_kg,
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM idle
 ORDER BY CASE row_type WHEN 'model' THEN 1 WHEN 'family' THEN 2 ELSE 3 END, model
