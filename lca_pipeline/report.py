@@ -104,6 +104,7 @@ LABELS: dict[str, str] = {
     "grid_fallback_hours": "grid fallback hours",
     "embodied_methods": "embodied methods",
     "embodied_missing_criteria": "embodied criteria without a factor",
+    "jobs_embodied_unknown": "jobs with unknown embodied",
     "scope": "scope",
     "energy_measured_sample_kwh": "measured, samples (kWh)",
     "energy_measured_job_kwh": "measured, job (kWh)",
@@ -679,10 +680,11 @@ def _select(db: _Db, table: str, cols: Sequence[str], order: str) -> tuple[str |
 
 SUMMARY_IMPACT_COLS = ("model", "family", "energy_facility_kwh", "total_co2e_location_kg", "total_co2e_market_kg",
                        "operational_water_l", "adp_kgsbeq", "sci_gco2e_per_request")
-SUMMARY_SPLIT_COLS = ("model", "upfront_co2e_kg", "inference_co2e_kg", "embodied_co2e_kg",
+# The key results (per 1,000 requests, break-even) come first, so a narrow window still shows them.
+SUMMARY_SPLIT_COLS = ("model", "per_1000_requests_co2e_kg", "marginal_per_1000_requests_co2e_kg",
+                      "break_even_requests", "upfront_co2e_kg", "inference_co2e_kg", "embodied_co2e_kg",
                       "unallocated_co2e_kg", "requests_to_date", "expected_lifetime_requests",
-                      "lifetime_requests_used", "lifetime_requests_basis", "per_1000_requests_co2e_kg",
-                      "marginal_per_1000_requests_co2e_kg", "break_even_requests")
+                      "lifetime_requests_used", "lifetime_requests_basis")
 
 
 def _model_cell(c: str, v: Any) -> str | None:
@@ -703,7 +705,7 @@ def _section_summary(db: _Db, charts: dict) -> tuple[str, bool]:
     _, rows = db.query(f"SELECT {', '.join(cols)} FROM marts.model_lifecycle ORDER BY {_lifecycle_order(db)}")
     idx = {c: i for i, c in enumerate(cols)}
     impact_cols = ("model", *lead, *SUMMARY_IMPACT_COLS[1:])
-    split_cols = ("model", *lead, *SUMMARY_SPLIT_COLS[1:10], *market, *SUMMARY_SPLIT_COLS[10:])
+    split_cols = ("model", *lead, SUMMARY_SPLIT_COLS[1], *market, *SUMMARY_SPLIT_COLS[2:])
     pick = lambda cs: [tuple(r[idx[c]] for c in cs) for r in rows]  # noqa: E731
     body = (
         "<p>Whole life cycle of each model: every stage of its compute, the embodied share of the "
@@ -713,6 +715,11 @@ def _section_summary(db: _Db, charts: dict) -> tuple[str, bool]:
         + _table(split_cols, pick(split_cols), cell=_model_cell,
                  caption="Up-front and inference carbon (location-based unless marked), per 1,000 requests")
     )
+    adp = idx["adp_kgsbeq"]
+    if rows and all(r[adp] is None for r in rows):
+        body += ('<p class="src">ADP (kg Sb eq) is empty: no hardware record or factor table in this '
+                 "warehouse gives abiotic depletion, so it is unknown, not 0 (see "
+                 "marts.asset_embodied.missing_criteria).</p>\n")
     why_iv, iv_rows = _interval_data(db)
     if not why_iv and iv_rows:
         png = charts["intervals"][1]
@@ -806,7 +813,9 @@ def _section_fleet(db: _Db, charts: dict) -> tuple[str, bool]:
 
 DQ_COLS = ("model", "criterion", "total", "measured_sample_share", "measured_job_share",
            "estimated_share", "telemetry_coverage", "grid_fallback_hours", "embodied_methods")
-DQ_OPTIONAL_COLS = ("embodied_missing_criteria",)  # shown when the mart has them
+DQ_OPTIONAL_COLS = ("jobs_embodied_unknown",)  # shown when the mart has them
+# The same fleet-wide text on every row of marts.data_quality: shown once under the table, not per row.
+DQ_FLEET_NOTE = "embodied_missing_criteria"
 COVERAGE_COLS = ("scope", "model", "energy_it_kwh", "energy_measured_sample_kwh",
                  "energy_measured_job_kwh", "energy_estimated_kwh", "measured_share",
                  "telemetry_coverage", "grid_hours_interpolated", "grid_hours_nearest",
@@ -827,7 +836,18 @@ def _section_data_quality(db: _Db, charts: dict) -> tuple[str, bool]:
         cols = [*DQ_COLS, *(c for c in DQ_OPTIONAL_COLS if c in have)]
         _, rows = db.query(f"SELECT {', '.join(cols)} FROM marts.data_quality "
                            "ORDER BY model NULLS LAST, criterion")
-        body += _table(cols, rows, cell=_model_cell) + _source("marts.data_quality")
+        # embodied methods are per model: written on its first criterion row only
+        m_i, e_i = cols.index("model"), cols.index("embodied_methods")
+        rows = [r if i == 0 or r[m_i] != rows[i - 1][m_i] or r[e_i] is None
+                else (*r[:e_i], "(as above)", *r[e_i + 1:]) for i, r in enumerate(rows)]
+        body += _table(cols, rows, cell=_model_cell)
+        if DQ_FLEET_NOTE in have:
+            _, notes = db.query(f"SELECT DISTINCT {DQ_FLEET_NOTE} FROM marts.data_quality "
+                                f"WHERE {DQ_FLEET_NOTE} IS NOT NULL ORDER BY 1")
+            if notes:
+                body += ("<p>Embodied criteria without a factor (fleet-wide; unknown, not 0): "
+                         + "; ".join(_e(n[0]) for n in notes) + ".</p>\n")
+        body += _source("marts.data_quality")
 
     body += "<h3>Energy coverage by measurement tier</h3>\n"
     why, rows = _select(db, "marts.energy_coverage", COVERAGE_COLS,
@@ -1001,6 +1021,14 @@ h3 { font-size: 1.05em; margin-top: 1.4em; }
 nav ol { columns: 2; padding-left: 1.4em; }
 a { color: #0969da; }
 .scroll { overflow-x: auto; margin: 0.6em 0; }
+/* The first column (the model) stays in view when a wide table scrolls sideways; the right-edge
+   shadow is the scroll cue (background-attachment: local hides it once scrolled to the end). */
+.scroll { background: linear-gradient(to left, #ffffff 40%, rgba(255, 255, 255, 0)) right / 3em 100% no-repeat local,
+          linear-gradient(to left, rgba(0, 0, 0, 0.18), rgba(0, 0, 0, 0)) right / 1em 100% no-repeat scroll; }
+.scroll th:first-child, .scroll td:first-child { position: sticky; left: 0; z-index: 1; background: #ffffff;
+          box-shadow: 1px 0 0 #d0d7de; }
+.scroll th:first-child { background: #f6f8fa; }
+.scroll tbody tr:nth-child(even) td:first-child { background: #fbfcfd; }
 table { border-collapse: collapse; font-size: 12.5px; }
 caption { text-align: left; font-weight: 600; padding: 0.3em 0; }
 th, td { border: 1px solid #d0d7de; padding: 0.25em 0.55em; vertical-align: top; }

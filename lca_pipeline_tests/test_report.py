@@ -435,3 +435,28 @@ def test_summary_shows_intervals_and_sensitivity_is_a_tornado(full):
     sens = section(text, "sensitivity")
     assert "<details><summary>All variants (3 rows)</summary>" in sens
     assert "Tornado chart" in sens
+
+
+def test_narrow_window_keeps_key_columns_and_no_repeated_text(tmp_path):
+    db = make_db(tmp_path / "lca.duckdb")
+    conn = duckdb.connect(str(db))
+    conn.execute("ALTER TABLE marts.data_quality ADD COLUMN embodied_missing_criteria VARCHAR "
+                 "DEFAULT 'network (co2e,water,adp)'")
+    conn.execute("UPDATE marts.model_lifecycle SET adp_kgsbeq = NULL")
+    conn.close()
+    text = build_report(db, tmp_path / "r.html").path.read_text(encoding="utf-8")
+    s = section(text, "summary")
+    split = s[s.index("Up-front and inference carbon"):]
+    heads = re.findall(r"<th>([^<]+)</th>", split)[:4]
+    # per 1,000 requests and break-even first: visible in a 900 px window without scrolling
+    assert heads == ["model", "kg CO\u2082e per 1,000 requests", "marginal kg CO\u2082e per 1,000 requests",
+                     "break-even requests"]
+    assert "position: sticky" in text  # the model column stays in view when a table scrolls
+    assert "ADP (kg Sb eq) is empty" in s
+    dq = section(text, "data-quality")
+    assert dq.count("network (co2e,water,adp)") == 1  # fleet-wide text once, not on every row
+
+
+def test_adp_note_only_when_adp_is_empty(full):
+    _, _, text = full
+    assert "ADP (kg Sb eq) is empty" not in section(text, "summary")
