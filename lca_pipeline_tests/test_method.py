@@ -210,4 +210,5 @@ def test_break_even_for_energy_location_and_market_and_unknown_embodied_stays_nu
     assert loc == pytest.approx(300 / (60 / 1000), rel=1e-12)  # 5,000
     assert market == pytest.approx(400 / (40 / 1000), rel=1e-12)  # 10,000
     assert query(db, "SELECT embodied_co2e_kg FROM marts.job_impacts ORDER BY job_id") == [(None,), (None,)]
+    assert query(db, "SELECT DISTINCT embodied_co2e_kg FROM marts.stage_impacts WHERE model = 'm'") == [(None,)]
     assert query(db, "SELECT DISTINCT jobs_embodied_unknown FROM marts.data_quality WHERE model = 'm'") == [(2,)]

@@ -24,7 +24,8 @@ embodied AS (
         coalesce(j.state IN ('FAILED', 'CANCELLED', 'PREEMPTED'), false) AS wasted,
         e.co2e_kg AS embodied_co2e_kg,
         e.water_l AS embodied_water_l,
-        e.adp_kgsbeq AS embodied_adp_kgsbeq
+        e.adp_kgsbeq AS embodied_adp_kgsbeq,
+        true AS embodied_row
     FROM intermediate.embodied_daily AS e
     LEFT JOIN staging.jobs AS j USING (job_id)
 ),
@@ -51,6 +52,8 @@ agg AS (
         sum(water_onsite_l) AS water_onsite_l,
         sum(water_offsite_l) AS water_offsite_l,
         sum(embodied_co2e_kg) AS embodied_co2e_kg,
+        count(embodied_co2e_kg) AS embodied_known_rows,
+        count(*) FILTER (WHERE embodied_row AND embodied_co2e_kg IS NULL) AS embodied_unknown_rows,
         sum(embodied_water_l) AS embodied_water_l,
         sum(embodied_adp_kgsbeq) AS embodied_adp_kgsbeq,
         coalesce(sum(embodied_co2e_kg) FILTER (WHERE wasted), 0) AS wasted_embodied_co2e_kg,
@@ -99,7 +102,9 @@ SELECT
     coalesce(a.co2e_market_kg, 0) AS operational_co2e_market_kg,
     a.water_onsite_l,
     a.water_offsite_l,
-    coalesce(a.embodied_co2e_kg, 0) AS embodied_co2e_kg,
+    -- only unknown embodied values on the row (jobs without a device count): unknown, not 0
+    CASE WHEN a.embodied_known_rows = 0 AND a.embodied_unknown_rows > 0 THEN NULL
+         ELSE coalesce(a.embodied_co2e_kg, 0) END AS embodied_co2e_kg,
     a.embodied_water_l,
     a.embodied_adp_kgsbeq,
     coalesce(c.jobs_completed, 0) AS jobs_completed,
