@@ -78,3 +78,18 @@ def test_same_seed_same_bytes_other_seed_other_draws(tmp_path):
     c = _interval(tmp_path, "c", "[uncertainty]\nseed = 8\n")
     assert a == b
     assert a != c
+
+
+def test_settings_are_checked_with_clear_messages(tmp_path):
+    from lca_pipeline.settings import SettingsError, load_settings
+
+    path = tmp_path / "lca.toml"
+    path.write_text("[uncertainty]\npue_rel = 2\n")
+    with pytest.raises(SettingsError, match=r"\[uncertainty\] pue_rel = 2; expected a number in \[0.0, 0.99\]"):
+        load_settings(path)
+    path.write_text('[market]\nmatching = "weekly"\n')
+    with pytest.raises(SettingsError, match=r"\[market\] matching = 'weekly'; choose one of \('hourly', 'monthly', 'annual'\)"):
+        load_settings(path)
+    path.write_text('[market]\nmatching = "monthly"\n[uncertainty]\ndraws = 200\n')
+    s = load_settings(path)
+    assert s.market_matching == "monthly" and s.sql_params()["u_draws"] == 200.0
