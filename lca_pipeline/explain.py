@@ -140,7 +140,8 @@ def explain(
         }
         for key, name in _SECTIONS.items():
             out[key] = _records(sql.execute(conn, name, params))
-    out["parts_sum"] = sum(p["value"] for p in out["components"])
+    known = [p["value"] for p in out["components"] if p["value"] is not None]
+    out["parts_sum"] = sum(known) if known or not out["components"] else None  # all parts unknown: unknown
     jobs = [r for r in out["by_job"] if r["job_id"] is not None]
     out["jobs"] = len(jobs)
     if out["run"] and out["run"][0].get("settings_json"):

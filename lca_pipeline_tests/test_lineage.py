@@ -35,6 +35,9 @@ def test_explain_parts_sum_to_every_stage_impacts_row(demo):
         for criterion, reported in (("operational_co2e_location_kg", co2e), ("energy_facility_kwh", energy),
                                     ("embodied_co2e_kg", embodied)):
             r = explain(db, model=model, stage=stage, date=date, site=site, criterion=criterion)
+            if reported is None:  # embodied of jobs without a device count: unknown in the mart and in explain
+                assert criterion == "embodied_co2e_kg" and r["value"] is None and r["parts_sum"] is None
+                continue
             assert r["value"] == pytest.approx(reported, rel=1e-9, abs=1e-12)
             assert r["parts_sum"] == pytest.approx(reported, rel=1e-9, abs=1e-12), (model, stage, date, criterion)
             if criterion != "embodied_co2e_kg" and reported:
