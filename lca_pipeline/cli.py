@@ -61,11 +61,12 @@ def _print_answer(db: Path) -> None:
 
     rows = model_summary(db)
     if rows:
-        print("\nper model (location-based, operational + embodied):")
-        for model, total, per_1000, break_even in rows:
+        print("\nper model (location-based, operational + embodied; 90 % interval in brackets):")
+        for model, total, p05, p95, per_1000, break_even in rows:
+            interval = f"[{p05:,.1f}-{p95:,.1f}]" if p05 is not None and p95 is not None else ""
             per = "-" if per_1000 is None else f"{per_1000:.4g} kg per 1,000 requests"
             be = "-" if break_even is None else f"break-even after {break_even:,.0f} requests"
-            print(f"  {model:<24} {total:>12,.3f} kg CO2e   {per:<32} {be}")
+            print(f"  {model:<20} {total:>10,.1f} kg CO2e {interval:<16} {per:<32} {be}")
     report = db.parent / "report.html"
     if report.exists():
         print(f"report: {report}")
@@ -208,8 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("status", help="last run, published version and age, telemetry freshness, failing checks")
     st.add_argument("--db", default=str(DEFAULT_DB), help="published DuckDB file (default: data/warehouse/lca.duckdb)")
-    st.add_argument("--stale-after", type=float, default=36.0,
-                    help="hours after which the published data counts as stale (default 36; exit 3)")
+    st.add_argument("--stale-after", type=float, default=None,
+                    help="hours after which the published data counts as stale, exit 3 "
+                         "(default: [publish] stale_after_hours of the last run, 36)")
     st.set_defaults(func=cmd_status)
 
     ui = sub.add_parser("ui", help="the Dagster UI on the instance `lca run` records into")
@@ -236,8 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--date", help="UTC date, YYYY-MM-DD")
     exp.add_argument("--job", help="one job (overrides model/stage/date)")
     exp.add_argument("--site", help="site (for unallocated rows)")
-    exp.add_argument("--criterion", default="co2e_location_kg",
-                     help="co2e_location_kg (default), co2e_market_kg, energy_facility_kwh, energy_it_kwh, "
+    exp.add_argument("--criterion", default="operational_co2e_location_kg",
+                     help="operational_co2e_location_kg (default), operational_co2e_market_kg, energy_facility_kwh, energy_it_kwh, "
                           "water_onsite_l, water_offsite_l, embodied_co2e_kg")
     exp.add_argument("--format", choices=("text", "json"), default="text")
     exp.add_argument("--verify", action="store_true", help="re-hash the source files on disk and compare")

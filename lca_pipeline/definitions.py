@@ -12,7 +12,7 @@ from .resources import LcaResource, Warehouse
 
 
 def build_definitions(data_dir: str, database: str, config_file: str | None = None,
-                      imported_dir: str | None = None, keep_versions: int = 5) -> dg.Definitions:
+                      imported_dir: str | None = None) -> dg.Definitions:
     """Definitions bound to one data directory and one published DuckDB file (CLI, UI and tests)."""
     from .assets import ASSETS, CHECKS, JOBS, SCHEDULES, SENSORS
 
@@ -24,7 +24,7 @@ def build_definitions(data_dir: str, database: str, config_file: str | None = No
         schedules=SCHEDULES,
         sensors=SENSORS,
         resources={
-            "warehouse": Warehouse(path=str(published), keep_versions=keep_versions),
+            "warehouse": Warehouse(path=str(published)),
             "lca": LcaResource(
                 data_dir=data_dir,
                 config_file=config_file,

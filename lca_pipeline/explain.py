@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+import difflib
 import json
 from pathlib import Path
 from typing import Any
@@ -9,13 +11,16 @@ from typing import Any
 import duckdb
 
 from . import sql
+from .resources import read_published
 from .contract import plain
 from .ingest import sha256_file
 
 CRITERIA = (
-    "co2e_location_kg", "co2e_market_kg", "energy_facility_kwh", "energy_it_kwh", "water_onsite_l",
-    "water_offsite_l", "embodied_co2e_kg",
+    "operational_co2e_location_kg", "operational_co2e_market_kg", "energy_facility_kwh", "energy_it_kwh",
+    "water_onsite_l", "water_offsite_l", "embodied_co2e_kg",
 )
+# Names before the marts said their scope (issue 14); still accepted so old scripts keep working.
+ALIASES = {"co2e_location_kg": "operational_co2e_location_kg", "co2e_market_kg": "operational_co2e_market_kg"}
 _SECTIONS = {
     "components": "explain/components",
     "by_job": "explain/by_job",
@@ -40,25 +45,68 @@ def _records(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [{c: plain(v) for c, v in zip(cols, row)} for row in cursor.fetchall()]
 
 
+def _settings_of_run(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Settings the latest successful run recorded (audit.runs.settings_json); {} when none."""
+    try:
+        row = sql.execute(conn, "explain/run", {}).fetchone()
+    except duckdb.Error:  # a warehouse without audit.runs
+        return {}
+    if not row or not row[4]:
+        return {}
+    return json.loads(row[4])
+
+
+def _nearest(conn: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> str:
+    """For each given key that names nothing, the closest valid values (difflib)."""
+    lookups = {
+        "model": "SELECT DISTINCT model FROM marts.stage_impacts WHERE model IS NOT NULL",
+        "stage": "SELECT DISTINCT stage FROM marts.stage_impacts",
+        "date": "SELECT DISTINCT CAST(date AS VARCHAR) FROM marts.stage_impacts",
+        "site": "SELECT DISTINCT site FROM marts.stage_impacts WHERE site IS NOT NULL",
+        "job": "SELECT DISTINCT job_id FROM marts.job_impacts",
+    }
+    hints = []
+    for key, query in lookups.items():
+        value = params.get(key)
+        if value is None:
+            continue
+        try:
+            valid = sorted(str(r[0]) for r in conn.execute(query).fetchall())
+        except duckdb.Error:
+            continue
+        if str(value) in valid:
+            continue
+        close = difflib.get_close_matches(str(value), valid, n=3, cutoff=0.0) if valid else []
+        hints.append(f"{key} {value!r} not found" + (f"; nearest: {', '.join(close)}" if close else ""))
+    return "; ".join(hints)
+
+
 def explain(
     db: Path,
     model: str | None = None,
     stage: str | None = None,
     date: str | None = None,
     job: str | None = None,
-    criterion: str = "co2e_location_kg",
+    criterion: str = "operational_co2e_location_kg",
     site: str | None = None,
     verify: bool = False,
 ) -> dict[str, Any]:
     """Explain one number of marts.stage_impacts (model, stage, date[, site]) or marts.job_impacts (job)."""
+    criterion = ALIASES.get(criterion, criterion)
     if criterion not in CRITERIA:
-        raise ExplainError(f"unknown criterion {criterion!r}; choose one of {', '.join(CRITERIA)}")
+        near = difflib.get_close_matches(criterion, CRITERIA, n=3, cutoff=0.0)
+        raise ExplainError(f"unknown criterion {criterion!r}; nearest: {', '.join(near)} (all: {', '.join(CRITERIA)})")
+    if date is not None:
+        try:
+            _dt.date.fromisoformat(str(date))
+        except ValueError:
+            raise ExplainError(f"--date {date!r} is not a date; give a UTC day as YYYY-MM-DD, e.g. 2024-03-04") from None
     if not Path(db).is_file():
         raise ExplainError(f"database not found: {db} (run `lca run` or `lca demo` first)")
-    params = {"model": model, "stage": stage, "date": date, "job": job, "site": site, "criterion": criterion,
-              "hours_per_year": 8760.0}
-    with duckdb.connect(str(db), read_only=True) as conn:
-        conn.execute("SET TimeZone = 'UTC'")
+    params = {"model": model, "stage": stage, "date": date, "job": job, "site": site, "criterion": criterion}
+    with read_published(db) as conn:
+        # lifetimes in years use the convention of the run that built the tables, not a constant
+        params["hours_per_year"] = float(_settings_of_run(conn).get("hours_per_year", 8760.0))
         conn.execute(f"CREATE TEMP TABLE _explain_rows AS {sql.wrapped('explain/select_rows')}",
                      sql.params_for("explain/select_rows", params))
         conn.execute(f"CREATE TEMP TABLE _explain_embodied AS {sql.wrapped('explain/select_embodied')}",
@@ -67,9 +115,12 @@ def explain(
                                 ).fetchall()[0][0]
         value = sql.execute(conn, "explain/reported_value", params).fetchall()[0][0]
         if not selected and value is None:
+            hint = _nearest(conn, params)
             raise ExplainError(
                 "nothing matches "
-                + ", ".join(f"{k}={v!r}" for k, v in params.items() if v is not None and k != "hours_per_year")
+                + ", ".join(f"{k}={v!r}" for k, v in params.items()
+                            if v is not None and k in ("model", "stage", "date", "job", "site"))
+                + (f" ({hint})" if hint else "")
                 + "; list the keys with: SELECT DISTINCT model, stage, date, site FROM marts.stage_impacts"
             )
         out: dict[str, Any] = {
@@ -79,7 +130,8 @@ def explain(
         }
         for key, name in _SECTIONS.items():
             out[key] = _records(sql.execute(conn, name, params))
-    out["parts_sum"] = sum(p["value"] for p in out["components"])
+    known = [p["value"] for p in out["components"] if p["value"] is not None]
+    out["parts_sum"] = sum(known) if known or not out["components"] else None  # all parts unknown: unknown
     jobs = [r for r in out["by_job"] if r["job_id"] is not None]
     out["jobs"] = len(jobs)
     if out["run"] and out["run"][0].get("settings_json"):
@@ -104,6 +156,8 @@ def _fmt(value: Any) -> str:
 def render_text(result: dict[str, Any], limit: int = 15) -> str:
     """A human reading of explain()'s result."""
     sel = ", ".join(f"{k}={v}" for k, v in result["selection"].items() if v is not None)
+    if not sel:  # model NULL over every stage and date: what no model's job holds
+        sel = "unallocated capacity, shared infrastructure and jobs without a model (all stages and dates)"
     lines = [f"{result['criterion']} for {sel}: {_fmt(result['value'])}", "", "by component:"]
     lines += [f"  {p['component']:<28} {_fmt(p['value']):>14}" for p in result["components"]]
     lines.append(f"  {'(sum of parts)':<28} {_fmt(result['parts_sum']):>14}")

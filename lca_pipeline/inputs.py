@@ -67,6 +67,7 @@ INPUTS: dict[str, InputSpec] = {
             (
                 "project", "user", "energy_kwh", "site", "device_model", "device_count", "avg_power_w",
                 "cpu_energy_kwh", "gpu_energy_kwh", "ram_energy_kwh", "codecarbon_emissions_kg",
+                "cpu_power_w", "dram_power_w",
             ),
             deps=("sites",),
             description="Jobs with model, life-cycle stage, state and time span, staged from the jobs input.",
@@ -92,7 +93,7 @@ INPUTS: dict[str, InputSpec] = {
         InputSpec(
             "grid_intensity",
             ("zone", "ts", "gco2e_per_kwh"),
-            ("basis", "kind", "source", "estimated"),
+            ("basis", "kind", "source", "estimated", "valid_to"),
             description="Hourly grid carbon intensity per zone (gCO2e/kWh), staged from grid_intensity.",
         ),
         InputSpec(
@@ -124,6 +125,12 @@ INPUTS: dict[str, InputSpec] = {
             ("model",),
             ("family", "expected_lifetime_requests", "parameters"),
             description="Models with family, parameter count and expected lifetime requests.",
+        ),
+        InputSpec(
+            "offsets",
+            ("retired_on", "tco2e", "kind"),
+            ("model", "registry", "serial"),
+            description="Carbon offsets retired, per model or organisation-wide; reported, never netted.",
         ),
     )
 }

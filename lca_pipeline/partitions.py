@@ -86,8 +86,9 @@ def _job_days(conn: duckdb.DuckDBPyConnection, dirs: list[Path],
 def data_days(dirs: list[Path], paths: list[Path] | None = None,
               window: tuple[datetime, datetime] | None = None) -> set[date]:
     """UTC days covered by telemetry files (all, or only `paths`); job days when there is none."""
-    conn = duckdb.connect()
-    conn.execute("SET TimeZone = 'UTC'")
+    from .resources import scratch
+
+    conn = scratch()
     try:
         files = paths if paths is not None else [p for name in TELEMETRY_INPUTS for p in discover(dirs, name)]
         days: set[date] = set()

@@ -44,7 +44,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 SECTION_IDS: tuple[str, ...] = tuple(s for s, _ in SECTIONS)
 
 # Chart names returned by render_charts (and embedded in the section of the same id).
-CHARTS: tuple[str, ...] = ("lifecycle", "per-request", "fleet")
+CHARTS: tuple[str, ...] = ("intervals", "lifecycle", "per-request", "fleet", "tornado")
 
 # Life-cycle components in report order; any other component found is appended alphabetically.
 COMPONENTS: tuple[str, ...] = (*STAGES, "embodied", "unallocated")
@@ -78,6 +78,11 @@ LABELS: dict[str, str] = {
     "measured_it_kwh": "measured IT (kWh)",
     "co2e_location_kg": "CO\u2082e location (kg)",
     "co2e_market_kg": "CO\u2082e market (kg)",
+    "total_co2e_location_kg": "total CO\u2082e location (kg)",
+    "total_co2e_market_kg": "total CO\u2082e market (kg)",
+    "operational_co2e_location_kg": "operational CO\u2082e location (kg)",
+    "operational_co2e_market_kg": "operational CO\u2082e market (kg)",
+    "operational_water_l": "operational water (L)",
     "water_l": "water (L)",
     "adp_kgsbeq": "ADP (kg Sb eq)",
     "upfront_co2e_kg": "up-front CO\u2082e (kg)",
@@ -98,6 +103,7 @@ LABELS: dict[str, str] = {
     "grid_fallback_hours": "grid fallback hours",
     "embodied_methods": "embodied methods",
     "embodied_missing_criteria": "embodied criteria without a factor",
+    "jobs_embodied_unknown": "jobs with unknown embodied",
     "scope": "scope",
     "energy_measured_sample_kwh": "measured, samples (kWh)",
     "energy_measured_job_kwh": "measured, job (kWh)",
@@ -109,6 +115,12 @@ LABELS: dict[str, str] = {
     "input": "input", "reason": "reason", "rows": "rows",
     "parameter": "parameter", "variant": "variant",
     "total_co2e_kg": "total CO\u2082e (kg)", "change_pct": "change",
+    "total_co2e_location_kg_p05": "total CO\u2082e, 5th pct (kg)",
+    "total_co2e_location_kg_p95": "total CO\u2082e, 95th pct (kg)",
+    "per_1000_requests_co2e_kg_p05": "per 1,000, 5th pct (kg)",
+    "per_1000_requests_co2e_kg_p95": "per 1,000, 95th pct (kg)",
+    "break_even_requests_p05": "break-even, 5th pct",
+    "break_even_requests_p95": "break-even, 95th pct",
     "first_date": "first day", "last_date": "last day", "days": "days",
     "factor_table": "factor table", "version": "version", "sha256": "sha256 (first 12)",
     "sources": "sources",
@@ -255,14 +267,15 @@ def _f(x: Any) -> float | None:
 
 LIFECYCLE_COLS = ("model", "family", "requests_to_date", "expected_lifetime_requests",
                   "lifetime_requests_used", "lifetime_requests_basis", "energy_facility_kwh",
-                  "co2e_location_kg", "co2e_market_kg", "water_l", "adp_kgsbeq", "upfront_co2e_kg",
+                  "total_co2e_location_kg", "total_co2e_market_kg", "operational_water_l", "adp_kgsbeq",
+                  "upfront_co2e_kg",
                   "inference_co2e_kg", "embodied_co2e_kg", "unallocated_co2e_kg",
                   "per_1000_requests_co2e_kg", "marginal_per_1000_requests_co2e_kg",
                   "break_even_requests", "sci_gco2e_per_request")
 PER_REQUEST_COLS = ("model", "marginal_per_1000_requests_co2e_kg", "upfront_co2e_kg",
                     "break_even_requests", "lifetime_requests_used", "lifetime_requests_basis",
                     "per_1000_requests_co2e_kg")
-FLEET_COLS = ("site", "date", "energy_facility_kwh", "co2e_location_kg", "co2e_market_kg",
+FLEET_COLS = ("site", "date", "energy_facility_kwh", "operational_co2e_location_kg", "operational_co2e_market_kg",
               "measured_it_kwh")
 
 
@@ -322,6 +335,37 @@ def _per_request_data(db: _Db) -> tuple[str | None, list[tuple]]:
         where += " AND row_type = 'model'"
     _, rows = db.query(
         f"SELECT {', '.join(PER_REQUEST_COLS)} FROM marts.model_lifecycle WHERE {where} ORDER BY model"
+    )
+    return None, rows
+
+
+INTERVAL_COLS = ("model", "total_co2e_location_kg", "total_co2e_location_kg_p05", "total_co2e_location_kg_p95",
+                 "per_1000_requests_co2e_kg", "per_1000_requests_co2e_kg_p05", "per_1000_requests_co2e_kg_p95",
+                 "break_even_requests", "break_even_requests_p05", "break_even_requests_p95")
+
+
+def _interval_data(db: _Db) -> tuple[str | None, list[tuple]]:
+    """Model rows with their Monte Carlo intervals (marts.model_lifecycle *_p05 / *_p95)."""
+    why = db.need("marts.model_lifecycle", INTERVAL_COLS)
+    if why:
+        return why, []
+    where = "model IS NOT NULL AND total_co2e_location_kg_p05 IS NOT NULL"
+    if "row_type" in db.columns("marts.model_lifecycle"):
+        where += " AND row_type = 'model'"
+    _, rows = db.query(f"SELECT {', '.join(INTERVAL_COLS)} FROM marts.model_lifecycle WHERE {where} ORDER BY model")
+    return None, rows
+
+
+def _tornado_data(db: _Db) -> tuple[str | None, list[tuple]]:
+    """(model, parameter, low %, high %, variant at low, variant at high) from marts.sensitivity."""
+    why = db.need("marts.sensitivity", ("model", "parameter", "variant", "change_pct"))
+    if why:
+        return why, []
+    _, rows = db.query(
+        "SELECT model, parameter, min(change_pct), max(change_pct), arg_min(variant, change_pct), "
+        "arg_max(variant, change_pct) FROM marts.sensitivity "
+        "WHERE parameter <> 'baseline' AND change_pct IS NOT NULL AND model IS NOT NULL "
+        "GROUP BY model, parameter ORDER BY model, max(change_pct) - min(change_pct) DESC, parameter"
     )
     return None, rows
 
@@ -489,6 +533,72 @@ def _chart_fleet(rows: list[tuple]) -> bytes | None:
     return _png(fig)
 
 
+def _chart_intervals(rows: list[tuple]) -> bytes | None:
+    """Error bars: central value, median and 90 % interval of total CO2e and C_FU per model."""
+    if not rows:
+        return None
+    panels = [(1, 2, 3, "total CO\u2082e, location-based (kg)"),
+              (4, 5, 6, "kg CO\u2082e per 1,000 requests")]
+    fig = _new_figure(9.0, max(2.4, 0.45 * len(rows) + 1.4))
+    axes = fig.subplots(1, 2, sharey=True)
+    models = [str(r[0]) for r in rows]
+    for ax, (c, lo, hi, label) in zip(axes, panels):
+        for y, r in enumerate(rows):
+            central, p05, p95 = _f(r[c]), _f(r[lo]), _f(r[hi])
+            if central is None or p05 is None or p95 is None:
+                continue
+            colour = SERIES_COLOURS[y % len(SERIES_COLOURS)]
+            ax.errorbar([central], [y], xerr=[[central - p05], [p95 - central]], fmt="o", color=colour,
+                        ecolor=colour, elinewidth=2.0, capsize=5, markersize=6, markeredgecolor="black")
+        ax.set_xlabel(label)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlim(left=0)
+    axes[0].set_yticks(range(len(models)), models)
+    axes[0].set_ylim(len(models) - 0.5, -0.5)
+    fig.suptitle("Central value and 90 % interval (5th\u201395th percentile, seeded Monte Carlo)")
+    return _png(fig)
+
+
+def _chart_tornado(rows: list[tuple]) -> bytes | None:
+    """One tornado per model: each parameter's swing of the per-1,000 (or total) figure, widest on top."""
+    if not rows:
+        return None
+    models = list(dict.fromkeys(r[0] for r in rows))
+    params = max(sum(1 for r in rows if r[0] == m) for m in models)
+    cols = 2 if len(models) > 1 else 1
+    nrows = math.ceil(len(models) / cols)
+    fig = _new_figure(9.0, max(2.4, nrows * (0.32 * params + 1.1)))
+    axes = fig.subplots(nrows, cols, squeeze=False)
+    for i, model in enumerate(models):
+        ax = axes[i // cols][i % cols]
+        mine = [r for r in rows if r[0] == model]
+        for y, (_, param, lo, hi, v_lo, v_hi) in enumerate(mine):
+            lo, hi = _f(lo) or 0.0, _f(hi) or 0.0
+            if abs(hi - lo) < 1e-9:
+                ax.annotate(f"{v_hi}: no change" if abs(hi) < 1e-9 else str(v_hi), (max(hi, 0.0), y),
+                            xytext=(3, 0), textcoords="offset points", va="center", fontsize=7, color="#555555")
+                continue
+            ax.barh(y, min(hi, 0.0) - min(lo, 0.0), left=min(lo, 0.0), color="#4e79a7", height=0.6)
+            ax.barh(y, max(hi, 0.0) - max(lo, 0.0), left=max(lo, 0.0), color="#e15759", height=0.6)
+            ax.annotate(str(v_hi), (max(hi, 0.0), y), xytext=(3, 0), textcoords="offset points",
+                        va="center", fontsize=7)
+            ax.annotate(str(v_lo), (min(lo, 0.0), y), xytext=(-3, 0), textcoords="offset points",
+                        va="center", ha="right", fontsize=7)
+        ax.set_yticks(range(len(mine)), [str(r[1]).replace("_", " ") for r in mine])
+        ax.set_ylim(len(mine) - 0.5, -0.5)
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.grid(axis="y", visible=False)
+        lim = max([abs(_f(v) or 0.0) for r in mine for v in (r[2], r[3])] + [1.0]) * 1.45
+        ax.set_xlim(-lim, lim)
+        ax.set_title(str(model), fontsize=9)
+        ax.set_xlabel("change (%)")
+    for j in range(len(models), nrows * cols):
+        axes[j // cols][j % cols].set_visible(False)
+    fig.suptitle("One-at-a-time sensitivity: blue lowers, red raises the per-1,000-request figure "
+                 "(total for models that serve nothing)", fontsize=9)
+    return _png(fig)
+
+
 def _charts(db: _Db) -> dict[str, tuple[str | None, bytes | None]]:
     """{chart: (why not available, PNG or None)} for every name in CHARTS."""
     import matplotlib
@@ -496,17 +606,21 @@ def _charts(db: _Db) -> dict[str, tuple[str | None, bytes | None]]:
 
     out: dict[str, tuple[str | None, bytes | None]] = {}
     with matplotlib.style.context("default"), matplotlib.rc_context(_RC):
+        why, rows = _interval_data(db)
+        out["intervals"] = (why, None if why else _chart_intervals(rows))
         why, models, components, values, unit = _lifecycle_data(db)
         out["lifecycle"] = (why, None if why else _chart_lifecycle(models, components, values, unit))
         why, rows = _per_request_data(db)
         out["per-request"] = (why, None if why else _chart_per_request(rows))
         why, rows = _fleet_data(db)
         out["fleet"] = (why, None if why else _chart_fleet(rows))
+        why, rows = _tornado_data(db)
+        out["tornado"] = (why, None if why else _chart_tornado(rows))
     return out
 
 
 def render_charts(conn: duckdb.DuckDBPyConnection) -> dict[str, bytes]:
-    """PNG bytes per chart ('lifecycle', 'per-request', 'fleet'); charts without data are left out."""
+    """PNG bytes per chart (names in CHARTS); charts without data are left out."""
     return {k: png for k, (_, png) in _charts(_Db(conn)).items() if png}
 
 
@@ -563,12 +677,13 @@ def _select(db: _Db, table: str, cols: Sequence[str], order: str) -> tuple[str |
 # ---------------------------------------------------------------------------------------------
 # Sections: each returns (HTML body, available?)
 
-SUMMARY_IMPACT_COLS = ("model", "family", "energy_facility_kwh", "co2e_location_kg", "co2e_market_kg",
-                       "water_l", "adp_kgsbeq", "sci_gco2e_per_request")
-SUMMARY_SPLIT_COLS = ("model", "upfront_co2e_kg", "inference_co2e_kg", "embodied_co2e_kg",
+SUMMARY_IMPACT_COLS = ("model", "family", "energy_facility_kwh", "total_co2e_location_kg", "total_co2e_market_kg",
+                       "operational_water_l", "adp_kgsbeq", "sci_gco2e_per_request")
+# The key results (per 1,000 requests, break-even) come first, so a narrow window still shows them.
+SUMMARY_SPLIT_COLS = ("model", "per_1000_requests_co2e_kg", "marginal_per_1000_requests_co2e_kg",
+                      "break_even_requests", "upfront_co2e_kg", "inference_co2e_kg", "embodied_co2e_kg",
                       "unallocated_co2e_kg", "requests_to_date", "expected_lifetime_requests",
-                      "lifetime_requests_used", "lifetime_requests_basis", "per_1000_requests_co2e_kg",
-                      "marginal_per_1000_requests_co2e_kg", "break_even_requests")
+                      "lifetime_requests_used", "lifetime_requests_basis")
 
 
 def _model_cell(c: str, v: Any) -> str | None:
@@ -589,7 +704,7 @@ def _section_summary(db: _Db, charts: dict) -> tuple[str, bool]:
     _, rows = db.query(f"SELECT {', '.join(cols)} FROM marts.model_lifecycle ORDER BY {_lifecycle_order(db)}")
     idx = {c: i for i, c in enumerate(cols)}
     impact_cols = ("model", *lead, *SUMMARY_IMPACT_COLS[1:])
-    split_cols = ("model", *lead, *SUMMARY_SPLIT_COLS[1:10], *market, *SUMMARY_SPLIT_COLS[10:])
+    split_cols = ("model", *lead, SUMMARY_SPLIT_COLS[1], *market, *SUMMARY_SPLIT_COLS[2:])
     pick = lambda cs: [tuple(r[idx[c]] for c in cs) for r in rows]  # noqa: E731
     body = (
         "<p>Whole life cycle of each model: every stage of its compute, the embodied share of the "
@@ -599,6 +714,28 @@ def _section_summary(db: _Db, charts: dict) -> tuple[str, bool]:
         + _table(split_cols, pick(split_cols), cell=_model_cell,
                  caption="Up-front and inference carbon (location-based unless marked), per 1,000 requests")
     )
+    adp = idx["adp_kgsbeq"]
+    if rows and all(r[adp] is None for r in rows):
+        body += ('<p class="src">ADP (kg Sb eq) is empty: no hardware record or factor table in this '
+                 "warehouse gives abiotic depletion, so it is unknown, not 0 (see "
+                 "marts.asset_embodied.missing_criteria).</p>\n")
+    why_iv, iv_rows = _interval_data(db)
+    if not why_iv and iv_rows:
+        png = charts["intervals"][1]
+        body += "<h3>How sure: 90 % intervals</h3>\n<p>Each dot is the central value; the bar spans the " \
+                "5th to 95th percentile of a seeded Monte Carlo over the documented ranges of PUE, grid " \
+                "intensity, the data tier of each number, embodied factors, hardware lifetimes and " \
+                "expected lifetime requests (method section).</p>\n"
+        if png:
+            body += _img(png, "Error bars: central value and 90 % interval of total CO2e and CO2e per "
+                              "1,000 requests per model")
+        body += _table(INTERVAL_COLS, iv_rows, cell=_model_cell, caption="Central value and 90 % interval")
+    if "offsets_retired_tco2e" in have:
+        _, off = db.query("SELECT model, offsets_retired_tco2e FROM marts.model_lifecycle "
+                          "WHERE offsets_retired_tco2e IS NOT NULL AND row_type = 'model' ORDER BY model")
+        if off:
+            body += ("<p>Offsets retired (reported beside Scope 2, never subtracted from it): "
+                     + ", ".join(f"{_e(m)} {format_number(t)} t CO\u2082e" for m, t in off) + ".</p>\n")
     if "sci_boundary" in have:
         _, notes = db.query("SELECT DISTINCT sci_boundary FROM marts.model_lifecycle "
                             "WHERE sci_boundary IS NOT NULL ORDER BY 1")
@@ -660,11 +797,12 @@ def _section_fleet(db: _Db, charts: dict) -> tuple[str, bool]:
     _, totals = db.query(
         "SELECT site, min(date) AS first_date, max(date) AS last_date, count(DISTINCT date) AS days, "
         "sum(energy_facility_kwh) AS energy_facility_kwh, sum(measured_it_kwh) AS measured_it_kwh, "
-        "sum(co2e_location_kg) AS co2e_location_kg, sum(co2e_market_kg) AS co2e_market_kg "
+        "sum(operational_co2e_location_kg) AS operational_co2e_location_kg, "
+        "sum(operational_co2e_market_kg) AS operational_co2e_market_kg "
         "FROM marts.fleet_daily GROUP BY site ORDER BY site NULLS LAST"
     )
     body += _table(("site", "first_date", "last_date", "days", "energy_facility_kwh",
-                    "measured_it_kwh", "co2e_location_kg", "co2e_market_kg"),
+                    "measured_it_kwh", "operational_co2e_location_kg", "operational_co2e_market_kg"),
                    [(r[0], r[1], r[2], int(r[3]), *r[4:]) for r in totals], caption="Totals per site")
     body += (f"<details><summary>Daily values ({len(rows)} rows)</summary>\n"
              + _table(FLEET_COLS, rows) + "</details>\n")
@@ -674,7 +812,9 @@ def _section_fleet(db: _Db, charts: dict) -> tuple[str, bool]:
 
 DQ_COLS = ("model", "criterion", "total", "measured_sample_share", "measured_job_share",
            "estimated_share", "telemetry_coverage", "grid_fallback_hours", "embodied_methods")
-DQ_OPTIONAL_COLS = ("embodied_missing_criteria",)  # shown when the mart has them
+DQ_OPTIONAL_COLS = ("jobs_embodied_unknown",)  # shown when the mart has them
+# The same fleet-wide text on every row of marts.data_quality: shown once under the table, not per row.
+DQ_FLEET_NOTE = "embodied_missing_criteria"
 COVERAGE_COLS = ("scope", "model", "energy_it_kwh", "energy_measured_sample_kwh",
                  "energy_measured_job_kwh", "energy_estimated_kwh", "measured_share",
                  "telemetry_coverage", "grid_hours_interpolated", "grid_hours_nearest",
@@ -695,7 +835,18 @@ def _section_data_quality(db: _Db, charts: dict) -> tuple[str, bool]:
         cols = [*DQ_COLS, *(c for c in DQ_OPTIONAL_COLS if c in have)]
         _, rows = db.query(f"SELECT {', '.join(cols)} FROM marts.data_quality "
                            "ORDER BY model NULLS LAST, criterion")
-        body += _table(cols, rows, cell=_model_cell) + _source("marts.data_quality")
+        # embodied methods are per model: written on its first criterion row only
+        m_i, e_i = cols.index("model"), cols.index("embodied_methods")
+        rows = [r if i == 0 or r[m_i] != rows[i - 1][m_i] or r[e_i] is None
+                else (*r[:e_i], "(as above)", *r[e_i + 1:]) for i, r in enumerate(rows)]
+        body += _table(cols, rows, cell=_model_cell)
+        if DQ_FLEET_NOTE in have:
+            _, notes = db.query(f"SELECT DISTINCT {DQ_FLEET_NOTE} FROM marts.data_quality "
+                                f"WHERE {DQ_FLEET_NOTE} IS NOT NULL ORDER BY 1")
+            if notes:
+                body += ("<p>Embodied criteria without a factor (fleet-wide; unknown, not 0): "
+                         + "; ".join(_e(n[0]) for n in notes) + ".</p>\n")
+        body += _source("marts.data_quality")
 
     body += "<h3>Energy coverage by measurement tier</h3>\n"
     why, rows = _select(db, "marts.energy_coverage", COVERAGE_COLS,
@@ -751,8 +902,15 @@ def _section_sensitivity(db: _Db, charts: dict) -> tuple[str, bool]:
                         "model NULLS LAST, parameter, variant")
     if why:
         return _na(why), False
-    return ("<p>Each parameter varied on its own; change is relative to the base case.</p>\n"
-            + _table(SENSITIVITY_COLS, rows) + _source("marts.sensitivity")), True
+    body = ("<p>Each parameter varied on its own; change is relative to the base case. The widest "
+            "swing is on top of each model's tornado; the variant at each end is written beside it.</p>\n")
+    png = charts["tornado"][1]
+    if png:
+        body += _img(png, "Tornado chart per model: change of the per-1,000-request carbon when each parameter "
+                          "moves on its own")
+    body += (f"<details><summary>All variants ({len(rows)} rows)</summary>\n"
+             + _table(SENSITIVITY_COLS, rows) + "</details>\n")
+    return body + _source("marts.sensitivity"), True
 
 
 METHOD_TEXT = """\
@@ -769,14 +927,21 @@ share of capacity that was powered but allocated to no job (unallocated).</p>
 <ul>
 <li>Facility energy = IT energy \u00d7 PUE of the site at that hour.</li>
 <li>Location-based carbon = facility kWh \u00d7 hourly carbon intensity of the site's grid zone.</li>
-<li>Market-based carbon (GHG Protocol Scope 2) = contracted MWh spread over the hours at the
-contract's intensity, the remainder at the residual mix (location-based where none).</li>
+<li>Market-based carbon (GHG Protocol Scope 2 Guidance) = contracted MWh allotted to each
+matching period (hour, month or year, <code>[market] matching</code>) by its overlap with the
+contract's validity window, covering consumption in that period at the contract's intensity with no
+banking across periods; the remainder at the residual mix (location-based where none). Offsets are
+reported beside it, never netted.</li>
 <li>Water = IT kWh \u00d7 WUE (on-site) + facility kWh \u00d7 EWIF (off-site).</li>
 <li>Per request: C<sub>FU</sub> = marginal inference + (up-front + embodied share) / lifetime
 requests N. The chart plots C(N) = marginal per 1,000 + up-front \u00d7 1,000 / N, up-front being
 the model's request-independent carbon (<code>upfront_co2e_kg</code>).</li>
 <li>Break-even: the N at which cumulative inference carbon equals the up-front carbon,
-N = up-front \u00d7 1,000 / marginal per 1,000.</li>
+N = up-front \u00d7 1,000 / marginal per 1,000 (also given for energy and market-based carbon).</li>
+<li>Uncertainty: 90 % intervals (5th\u201395th percentile) from a seeded Monte Carlo in SQL; every
+draw scales PUE, grid intensity, each data tier's energy, embodied factors (low/central/high),
+hardware lifetimes and expected lifetime requests within their documented ranges
+(<code>[uncertainty]</code> in lca.toml). The same inputs and seed give the same bytes.</li>
 </ul>
 """
 FACTOR_COLS = ("factor_table", "version", "sha256", "rows", "sources")
@@ -855,6 +1020,14 @@ h3 { font-size: 1.05em; margin-top: 1.4em; }
 nav ol { columns: 2; padding-left: 1.4em; }
 a { color: #0969da; }
 .scroll { overflow-x: auto; margin: 0.6em 0; }
+/* The first column (the model) stays in view when a wide table scrolls sideways; the right-edge
+   shadow is the scroll cue (background-attachment: local hides it once scrolled to the end). */
+.scroll { background: linear-gradient(to left, #ffffff 40%, rgba(255, 255, 255, 0)) right / 3em 100% no-repeat local,
+          linear-gradient(to left, rgba(0, 0, 0, 0.18), rgba(0, 0, 0, 0)) right / 1em 100% no-repeat scroll; }
+.scroll th:first-child, .scroll td:first-child { position: sticky; left: 0; z-index: 1; background: #ffffff;
+          box-shadow: 1px 0 0 #d0d7de; }
+.scroll th:first-child { background: #f6f8fa; }
+.scroll tbody tr:nth-child(even) td:first-child { background: #fbfcfd; }
 table { border-collapse: collapse; font-size: 12.5px; }
 caption { text-align: left; font-weight: 600; padding: 0.3em 0; }
 th, td { border: 1px solid #d0d7de; padding: 0.25em 0.55em; vertical-align: top; }
@@ -936,11 +1109,7 @@ def write_report(conn: duckdb.DuckDBPyConnection, out: Path) -> ReportSummary:
 
 def build_report(db: Path, out: Path) -> ReportSummary:
     """Open the DuckDB file `db` read-only and write the HTML report to `out`."""
-    db = Path(db)
-    if not db.is_file():
-        raise FileNotFoundError(f"database not found: {db}")
-    conn = duckdb.connect(str(db), read_only=True)
-    try:
+    from .resources import read_published
+
+    with read_published(db) as conn:
         return write_report(conn, Path(out))
-    finally:
-        conn.close()

@@ -70,6 +70,14 @@ def connect_utc(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyCon
     return conn
 
 
+def scratch() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the same session settings, for reading input files (no warehouse)."""
+    conn = duckdb.connect()
+    conn.execute("SET TimeZone = 'UTC'")
+    conn.execute("SET enable_progress_bar = false")
+    return conn
+
+
 @contextmanager
 def read_published(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to a published database; it never blocks, nor is blocked by, a refresh."""
@@ -87,7 +95,6 @@ class Warehouse(dg.ConfigurableResource):
     """The one owner of DuckDB connections: the work database of a refresh and the published one."""
 
     path: str
-    keep_versions: int = 5
     _keeper: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
     _ready: bool = PrivateAttr(default=False)
 

@@ -183,7 +183,7 @@ def run_pipeline(
 
 
 def model_summary(db: Path) -> list[tuple]:
-    """(model, total kg CO2e, kg per 1,000 requests, break-even requests) from the published marts."""
+    """(model, total kg CO2e, its p05 and p95, kg per 1,000 requests, break-even requests) per model."""
     with read_published(db) as conn:
         try:
             return sql.execute(conn, "explain/model_summary").fetchall()

@@ -17,6 +17,19 @@ from typing import Any
 from .contract import JOB_STATES, STAGES
 
 
+# [uncertainty]: Monte Carlo draws and seed, and the documented half-ranges (relative, 0.1 = +-10 %)
+# the inputs are drawn from (docs/methodology.md section 8). (lo, hi) bounds for validation.
+UNCERTAINTY_DEFAULTS: dict[str, float] = {
+    "draws": 1000, "seed": 14, "pue_rel": 0.10, "grid_rel": 0.15, "measured_sample_rel": 0.02,
+    "measured_job_rel": 0.10, "estimated_rel": 0.30, "lifetime_rel": 0.25, "lifetime_requests_rel": 0.50,
+}
+_INTEGER_KEYS = ("draws", "seed")  # counts, never 2.5
+_UNCERTAINTY_BOUNDS: dict[str, tuple[float, float]] = {
+    "draws": (10, 100000), "seed": (0, 2**31 - 1), "lifetime_requests_rel": (0.0, 0.99),
+    "lifetime_rel": (0.0, 0.9),
+}
+
+
 class SettingsError(ValueError):
     """A bad lca.toml: the message names the file, the key and the fix."""
 
@@ -43,12 +56,18 @@ class Settings:
     grid_interpolate_max_h: int = 3
     # [estimate]
     default_utilisation: float | None = None
+    # [market] and [uncertainty] (issue 14)
+    market_matching: str = "hourly"
+    uncertainty: dict[str, float] = field(default_factory=lambda: dict(UNCERTAINTY_DEFAULTS))
     # [stages]
     stage_map: dict[str, str] = field(default_factory=dict)
     # [data]: the plausibility window of every dated input row; None for the end means tomorrow (UTC)
     window_start: str = "2010-01-01"
     window_end: str | None = None
     accept_cascades: bool = False
+    # [publish]: published versions kept for auditors, and when `lca status` calls the data stale
+    keep_versions: int = 5
+    stale_after_hours: float = 36.0
     # importer options, passed through untouched
     importers: dict[str, Any] = field(default_factory=dict)
     source: str = "defaults"
@@ -97,6 +116,8 @@ class Settings:
             "default_utilisation": self.default_utilisation,
             "stages": list(STAGES),
             "job_states": list(JOB_STATES),
+            "market_matching": self.market_matching,
+            **{f"u_{k}": float(v) for k, v in self.uncertainty.items()},
         }
 
 
@@ -107,6 +128,7 @@ _CHOICES = {
     ("lifecycle", "idle_allocation"): ("none", "pro_rata"),
     ("grid", "basis"): ("direct", "lifecycle"),
     ("grid", "kind"): ("average", "marginal"),
+    ("market", "matching"): ("hourly", "monthly", "annual"),
 }
 _KNOWN = {
     "telemetry": {"max_gap_s", "max_gpu_power_w", "max_node_power_w"},
@@ -117,11 +139,14 @@ _KNOWN = {
     "estimate": {"default_utilisation"},
     "stages": {"map"},
     "data": {"window_start", "window_end", "accept_cascades"},
+    "market": {"matching"},
+    "uncertainty": set(UNCERTAINTY_DEFAULTS),
+    "publish": {"keep_versions", "stale_after_hours"},
 }
 # Importer options (docs/importers.md) are passed to the importers untouched.
 _IMPORTER_SECTIONS = {
     "import", "importers", "sacct", "codecarbon", "dcgm", "nvidia-smi", "nvidia_smi", "nvidia-smi-q",
-    "nvidia_smi_q", "electricitymaps", "boavizta-pcf", "boavizta_pcf",
+    "nvidia_smi_q", "electricitymaps", "boavizta-pcf", "boavizta_pcf", "vllm",
 }
 
 
@@ -242,5 +267,13 @@ def load_settings(path: Path | None) -> Settings:
         window_end=window_end,
         accept_cascades=accept,
         importers=importers,
+        keep_versions=integer("publish", "keep_versions", 5, 1, 1000),
+        stale_after_hours=num("publish", "stale_after_hours", 36.0, 0.01, 24 * 366),
+        market_matching=raw.get("market", {}).get("matching", "hourly"),
+        uncertainty={
+            k: (integer("uncertainty", k, int(d), *map(int, _UNCERTAINTY_BOUNDS[k])) if k in _INTEGER_KEYS
+                else num("uncertainty", k, d, *_UNCERTAINTY_BOUNDS.get(k, (0.0, 0.99))))
+            for k, d in UNCERTAINTY_DEFAULTS.items()
+        },
         source=str(path),
     )

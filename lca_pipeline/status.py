@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,10 +15,15 @@ from .resources import read_published
 sql.register("audit/status_newest_telemetry")
 
 
-def status(db: Path, stale_after_h: float) -> dict[str, Any]:
-    """Everything `lca status` prints, as a dict; `ok` is False when something needs attention."""
+def status(db: Path, stale_after_h: float | None = None) -> dict[str, Any]:
+    """Everything `lca status` prints, as a dict; `ok` is False when something needs attention.
+
+    The staleness limit is `stale_after_h`, else `[publish] stale_after_hours` of the last run."""
     db = Path(db).resolve()
     runs = runlog.runs(db)
+    if stale_after_h is None:
+        recorded = next((r.get("settings_json") for r in reversed(runs) if r.get("settings_json")), None)
+        stale_after_h = float(json.loads(recorded).get("stale_after_hours", 36.0)) if recorded else 36.0
     last = runs[-1] if runs else None
     last_success = next((r for r in reversed(runs) if r["status"] == "success"), None)
     info: dict[str, Any] = {"db": str(db), "last_run": last, "last_success": last_success, "problems": []}

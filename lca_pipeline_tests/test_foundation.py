@@ -203,7 +203,7 @@ def _fingerprint(db: Path) -> dict:
     tables = dict(summary(db))
     with duckdb.connect(str(db), read_only=True) as conn:
         totals = conn.execute(
-            "SELECT sum(energy_it_kwh), sum(co2e_location_kg), sum(co2e_market_kg), sum(gpu_hours) FROM marts.stage_impacts"
+            "SELECT sum(energy_it_kwh), sum(operational_co2e_location_kg), sum(operational_co2e_market_kg), sum(gpu_hours) FROM marts.stage_impacts"
         ).fetchone()
         staged = conn.execute("SELECT count(*), sum(CAST(power_w AS DECIMAL(38, 6))) FROM staging.gpu_samples").fetchone()
     tables.pop("audit.runs")

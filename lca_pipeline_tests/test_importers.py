@@ -410,4 +410,5 @@ def test_detect_kind_folders(tmp_path: Path) -> None:
         (tmp_path / name).mkdir()
     (tmp_path / "codecarbon").write_text("a file, not a folder")
     assert detect_kind_folders(tmp_path) == [("dcgm", tmp_path / "dcgm"), ("sacct", tmp_path / "sacct")]
-    assert set(KINDS) == {"nvidia-smi", "nvidia-smi-q", "dcgm", "codecarbon", "sacct", "electricitymaps", "boavizta-pcf"}
+    assert set(KINDS) == {"nvidia-smi", "nvidia-smi-q", "dcgm", "codecarbon", "sacct", "electricitymaps", "boavizta-pcf",
+                          "vllm"}

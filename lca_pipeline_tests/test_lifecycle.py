@@ -45,7 +45,7 @@ def test_functional_unit_and_break_even(tmp_path):
     assert (per, basis) == (pytest.approx(0.1 + 0.2), "to_date")
     components = scalar(db, "SELECT sum(value) FROM marts.model_lifecycle_components "
                             "WHERE model = 'm' AND criterion = 'co2e_location_kg'")
-    assert components == pytest.approx(scalar(db, "SELECT co2e_location_kg FROM marts.model_lifecycle "
+    assert components == pytest.approx(scalar(db, "SELECT total_co2e_location_kg FROM marts.model_lifecycle "
                                                   "WHERE row_type = 'model'"))
     hot = query(db, "SELECT component, share FROM marts.hotspots WHERE criterion = 'co2e_location_kg' ORDER BY rank")
     assert hot == [("training", pytest.approx(2 / 3)), ("inference", pytest.approx(1 / 3))]
@@ -70,7 +70,7 @@ def test_family_shares_base_model_development_by_lifetime_requests(tmp_path):
                            {"model": "code", "family": "f", "expected_lifetime_requests": 1_000_000}])
     db, _ = run(data, tmp_path)
     rows = {r[0]: r[1:] for r in query(db, "SELECT model, shared_development_co2e_kg, per_1000_requests_co2e_kg, "
-                                           "co2e_location_kg FROM marts.model_lifecycle")}
+                                           "total_co2e_location_kg FROM marts.model_lifecycle")}
     assert rows["chat"][0] == pytest.approx(0.2 * 0.75) and rows["code"][0] == pytest.approx(0.2 * 0.25)
     assert rows["chat"][1] == pytest.approx(0.1 + 0.15 / 3_000_000 * 1000)
     assert rows["base"][1] is None  # serves nothing: its footprint is shared into the family

@@ -31,7 +31,7 @@ def test_two_gpus_three_jobs_overlap_and_idle_gap(tmp_path):
         {"job_id": "C", "host": "h1", "gpu": 1},
     ])
     db, _ = run(data, tmp_path)
-    jobs = {r[0]: r[1:] for r in query(db, "SELECT job_id, energy_gpu_kwh, co2e_location_kg, water_onsite_l, "
+    jobs = {r[0]: r[1:] for r in query(db, "SELECT job_id, energy_gpu_kwh, operational_co2e_location_kg, water_onsite_l, "
                                            "water_offsite_l, gpu_hours, tier FROM marts.job_impacts")}
     # Hour 0: GPU0 0.3 kWh shared by A (1800 s) and B (2700 s) over 4500 s; GPU1 0.1 kWh, C 1800 s of 3600.
     assert jobs["A"][0] == pytest.approx(0.12, rel=1e-9)
@@ -111,7 +111,7 @@ def test_missing_grid_hour_is_interpolated_and_labelled(tmp_path):
     fallback, value = query(db, "SELECT fallback, gco2e_per_kwh FROM intermediate.grid_hourly WHERE hour_start = ?",
                             [ts(60).rstrip("Z")])[0]
     assert (fallback, value) == ("interpolated", pytest.approx(200.0))
-    assert scalar(db, "SELECT co2e_location_kg FROM marts.job_impacts") == pytest.approx(1.0 * 0.1 + 1.0 * 0.2, rel=1e-9)
+    assert scalar(db, "SELECT operational_co2e_location_kg FROM marts.job_impacts") == pytest.approx(1.0 * 0.1 + 1.0 * 0.2, rel=1e-9)
     reason = scalar(db, "SELECT reason FROM audit.assumptions WHERE asset = 'intermediate.grid_hourly'")
     assert "interpolated" in reason
     assert scalar(db, "SELECT sum(grid_fallback_hours) FROM marts.stage_impacts WHERE stage = 'training'") == 1
@@ -144,7 +144,7 @@ def test_contracts_cover_half_the_energy(tmp_path):
                                       "gco2e_per_kwh": 0.0, "kind": "ppa"}])
     write(data, "residual_mix", [{"zone": "Z1", "year": 2024, "gco2e_per_kwh": 400.0}])
     db, _ = run(data, tmp_path)
-    loc, market, basis = query(db, "SELECT co2e_location_kg, co2e_market_kg, market_basis FROM marts.job_impacts")[0]
+    loc, market, basis = query(db, "SELECT operational_co2e_location_kg, operational_co2e_market_kg, market_basis FROM marts.job_impacts")[0]
     assert loc == pytest.approx(2.0 * 0.3, rel=1e-9)
     assert market == pytest.approx(1.0 * 0.0 + 1.0 * 0.4, rel=1e-9)
     assert basis == "contracts + residual_mix"
@@ -154,7 +154,7 @@ def test_market_equals_location_without_contracts_or_residual(tmp_path):
     data = tmp_path / "data"
     _one_job_two_hours(data, {0: 300.0, 1: 100.0})
     db, _ = run(data, tmp_path)
-    loc, market, basis = query(db, "SELECT co2e_location_kg, co2e_market_kg, market_basis FROM marts.job_impacts")[0]
+    loc, market, basis = query(db, "SELECT operational_co2e_location_kg, operational_co2e_market_kg, market_basis FROM marts.job_impacts")[0]
     assert market == pytest.approx(loc, rel=1e-12)
     assert basis == "location (no contracts or residual mix)"
 
@@ -182,7 +182,7 @@ def test_estimate_mode_reproduces_patterson_formula_exactly(tmp_path):
          "site": "s1", "device_model": "H100-SXM5-80GB", "device_count": 2, "avg_power_w": ""},
     ])
     db, _ = run(data, tmp_path)
-    rows = {r[0]: r[1:] for r in query(db, "SELECT job_id, tier, energy_facility_kwh, co2e_location_kg, "
+    rows = {r[0]: r[1:] for r in query(db, "SELECT job_id, tier, energy_facility_kwh, operational_co2e_location_kg, "
                                            "estimate_power_w FROM marts.job_impacts")}
     kwh = 3.0 * 4 * 500 * 1.2 / 1000  # hours x devices x W x PUE / 1000 (Patterson et al. 2021)
     assert rows["E"][0] == "estimated"
@@ -236,7 +236,7 @@ def test_grid_basis_setting_selects_direct_or_lifecycle(tmp_path):
             for h in (0, 1) for b, v in (("direct", 100.0), ("lifecycle", 130.0))]
     write(data, "grid_intensity", rows)
     db, _ = run(data, tmp_path)
-    assert scalar(db, "SELECT co2e_location_kg FROM marts.job_impacts") == pytest.approx(2 * 0.13)
+    assert scalar(db, "SELECT operational_co2e_location_kg FROM marts.job_impacts") == pytest.approx(2 * 0.13)
     (data / "lca.toml").write_text('[grid]\nbasis = "direct"\n')
     db2, _ = run(data, tmp_path, "direct.duckdb")
-    assert query(db2, "SELECT co2e_location_kg, grid_basis FROM marts.job_impacts")[0] == (pytest.approx(0.2), "direct")
+    assert query(db2, "SELECT operational_co2e_location_kg, grid_basis FROM marts.job_impacts")[0] == (pytest.approx(0.2), "direct")

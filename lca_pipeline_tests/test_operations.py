@@ -97,7 +97,8 @@ def test_stale_wal_is_moved_aside_not_replayed(sample, tmp_path):
 
 def test_versions_are_kept_up_to_the_setting(sample, tmp_path):
     data, db = _copy(sample, tmp_path), tmp_path / "w" / "lca.duckdb"
-    defs = build_definitions(str(data), str(db), keep_versions=2)
+    (data / "lca.toml").write_text((data / "lca.toml").read_text() + "\n[publish]\nkeep_versions = 2\n")
+    defs = build_definitions(str(data), str(db))
     instance = dg.DagsterInstance.ephemeral()
     register_days(instance, {__import__("datetime").date(2024, 3, 4)})
     job = defs.resolve_job_def("lca_tables")

@@ -131,7 +131,7 @@ def test_real_inputs_end_to_end(shared_data, tmp_path):
         mapped = conn.execute("SELECT sum(energy_it_kwh) FROM marts.stage_impacts WHERE stage IN "
                               "('training', 'experimentation')").fetchall()[0][0]
         assert mapped > 0  # sacct jobs mapped by rules carry (estimated) energy
-        assert conn.execute("SELECT count(*) FROM marts.stage_impacts WHERE co2e_location_kg > 0").fetchall()[0][0] > 0
+        assert conn.execute("SELECT count(*) FROM marts.stage_impacts WHERE operational_co2e_location_kg > 0").fetchall()[0][0] > 0
         fallback = conn.execute("SELECT DISTINCT fallback, fallback_year FROM intermediate.grid_hourly").fetchall()
         assert ("annual_mean", 2024) in fallback  # the 2025 trace and jobs take 2024's mean, labelled
         kinds = {k for (k,) in conn.execute("SELECT DISTINCT kind FROM audit.imports").fetchall()}

@@ -32,15 +32,17 @@ MODEL_LIFECYCLE = """
 CREATE TABLE marts.model_lifecycle AS SELECT * FROM (VALUES
     ('helios-7b', 'helios', 2000000::BIGINT, 1000000000::BIGINT, 1000000000::BIGINT, 'expected',
      1500.0, 600.0, 900.0, 2500.0, 0.0012, 400.0, 150.0, 40.0, 10.0,
-     0.00044, 0.00015, 1000000.0 * 400.0 / 0.15 / 1000.0, 0.44),
+     0.00044, 0.00015, 1000000.0 * 400.0 / 0.15 / 1000.0, 0.44, 500.0, 700.0, 0.0004, 0.0005, 2.5e6, 2.8e6),
     ('kestrel-asr', 'kestrel', 500000::BIGINT, NULL::BIGINT, 500000::BIGINT, 'to_date',
      300.5, 120.25, 80.0, 700.0, 0.0003, 100.0, 15.0, 4.0, 1.25,
-     0.23, 0.03, 100.0 / 0.03 * 1000.0, 230.0)
+     0.23, 0.03, 100.0 / 0.03 * 1000.0, 230.0, 100.0, 140.0, 0.2, 0.26, 3.2e6, 3.4e6)
 ) AS t(model, family, requests_to_date, expected_lifetime_requests, lifetime_requests_used,
-       lifetime_requests_basis, energy_facility_kwh, co2e_location_kg, co2e_market_kg, water_l,
+       lifetime_requests_basis, energy_facility_kwh, total_co2e_location_kg, total_co2e_market_kg, operational_water_l,
        adp_kgsbeq, upfront_co2e_kg, inference_co2e_kg, embodied_co2e_kg, unallocated_co2e_kg,
        per_1000_requests_co2e_kg, marginal_per_1000_requests_co2e_kg, break_even_requests,
-       sci_gco2e_per_request)
+       sci_gco2e_per_request, total_co2e_location_kg_p05, total_co2e_location_kg_p95,
+       per_1000_requests_co2e_kg_p05, per_1000_requests_co2e_kg_p95, break_even_requests_p05,
+       break_even_requests_p95)
 """
 COMPONENTS = """
 CREATE TABLE marts.model_lifecycle_components AS SELECT * FROM (VALUES
@@ -86,7 +88,7 @@ CREATE TABLE marts.fleet_daily AS SELECT * FROM (VALUES
     ('site-b', DATE '2024-03-04', 185.0, 36.0, 35.0, 140.0),
     ('site-b', DATE '2024-03-05', 195.0, 37.0, 38.0, 150.0),
     ('site-b', DATE '2024-03-06', 209.0, 44.0, 42.0, 160.0)
-) AS t(site, date, energy_facility_kwh, co2e_location_kg, co2e_market_kg, measured_it_kwh)
+) AS t(site, date, energy_facility_kwh, operational_co2e_location_kg, operational_co2e_market_kg, measured_it_kwh)
 """
 COVERAGE = """
 CREATE TABLE marts.energy_coverage AS SELECT * FROM (VALUES
@@ -219,8 +221,8 @@ def test_images_are_nonblank_pngs(full):
 
     _, summary, text = full
     images = decode_images(text)
-    assert len(images) == summary.charts == 3
-    assert text.count("<img") == 3
+    assert len(images) == summary.charts == 5
+    assert text.count("<img") == 5
     for png in images:
         assert png.startswith(PNG_SIGNATURE) and len(png) > 1000
         pixels = imread(io.BytesIO(png), format="png")
@@ -230,9 +232,10 @@ def test_images_are_nonblank_pngs(full):
 
 def test_charts_sit_in_their_sections(full):
     _, _, text = full
-    for sid in ("lifecycle", "per-request", "fleet"):
+    # summary: the error bars of the 90 % intervals; sensitivity: the tornado chart (issue 14)
+    for sid in ("summary", "lifecycle", "per-request", "fleet", "sensitivity"):
         assert len(decode_images(section(text, sid))) == 1, sid
-    for sid in ("summary", "data-quality", "hotspots", "sensitivity", "method"):
+    for sid in ("data-quality", "hotspots", "method"):
         assert "<img" not in section(text, sid)
 
 
@@ -271,7 +274,7 @@ def test_deterministic(tmp_path, full):
         a, b = render_charts(conn), render_charts(conn)
     finally:
         conn.close()
-    assert list(a) == ["lifecycle", "per-request", "fleet"]
+    assert list(a) == ["intervals", "lifecycle", "per-request", "fleet", "tornado"]
     assert a == b
     assert [hashlib.sha256(p).digest() for p in a.values()] == [
         hashlib.sha256(p).digest() for p in decode_images(text)]
@@ -284,7 +287,7 @@ def test_render_charts_pngs(full):
         charts = render_charts(conn)
     finally:
         conn.close()
-    assert set(charts) == {"lifecycle", "per-request", "fleet"}
+    assert set(charts) == {"intervals", "lifecycle", "per-request", "fleet", "tornado"}
     assert all(p.startswith(PNG_SIGNATURE) for p in charts.values())
     assert all(b"Software" not in p[:4096] for p in charts.values())  # no version stamp
 
@@ -402,7 +405,7 @@ def test_lifecycle_with_row_types(tmp_path):
                1.0 AS marginal_per_1000_requests_co2e_kg, 5.0 AS upfront_co2e_kg,
                'sum of members' AS lifetime_requests_basis""")
     conn.execute("""INSERT INTO marts.model_lifecycle BY NAME
-        SELECT 'unallocated' AS row_type, NULL AS model, 99.0 AS co2e_location_kg,
+        SELECT 'unallocated' AS row_type, NULL AS model, 99.0 AS total_co2e_location_kg,
                'kept separate' AS lifetime_requests_basis""")
     conn.execute("INSERT INTO marts.model_lifecycle_components VALUES "
                  "(NULL, 'unallocated', 'co2e_location_kg', 99.0, 'kg CO2e')")
@@ -419,4 +422,41 @@ def test_lifecycle_with_row_types(tmp_path):
     assert "aaa-family" not in pr and unalloc not in pr and "kestrel-asr" in pr
     lc = section(text, "lifecycle")
     assert lc.index("kestrel-asr") < lc.index("unallocated capacity")
-    assert len(decode_images(text)) == 3
+    assert len(decode_images(text)) == 5  # + intervals and tornado (issue 14)
+
+
+def test_summary_shows_intervals_and_sensitivity_is_a_tornado(full):
+    _, _, text = full
+    s = section(text, "summary")
+    assert "90 % interval" in s
+    # helios-7b: 500 to 700 kg around 600; kestrel-asr break-even 3,200,000 to 3,400,000
+    assert re.search(r"helios-7b</td>.*?600</td><td class=\"num\">500</td><td class=\"num\">700</td>", s, re.S)
+    assert "3,200,000" in s and "3,400,000" in s
+    sens = section(text, "sensitivity")
+    assert "<details><summary>All variants (3 rows)</summary>" in sens
+    assert "Tornado chart" in sens
+
+
+def test_narrow_window_keeps_key_columns_and_no_repeated_text(tmp_path):
+    db = make_db(tmp_path / "lca.duckdb")
+    conn = duckdb.connect(str(db))
+    conn.execute("ALTER TABLE marts.data_quality ADD COLUMN embodied_missing_criteria VARCHAR "
+                 "DEFAULT 'network (co2e,water,adp)'")
+    conn.execute("UPDATE marts.model_lifecycle SET adp_kgsbeq = NULL")
+    conn.close()
+    text = build_report(db, tmp_path / "r.html").path.read_text(encoding="utf-8")
+    s = section(text, "summary")
+    split = s[s.index("Up-front and inference carbon"):]
+    heads = re.findall(r"<th>([^<]+)</th>", split)[:4]
+    # per 1,000 requests and break-even first: visible in a 900 px window without scrolling
+    assert heads == ["model", "kg CO\u2082e per 1,000 requests", "marginal kg CO\u2082e per 1,000 requests",
+                     "break-even requests"]
+    assert "position: sticky" in text  # the model column stays in view when a table scrolls
+    assert "ADP (kg Sb eq) is empty" in s
+    dq = section(text, "data-quality")
+    assert dq.count("network (co2e,water,adp)") == 1  # fleet-wide text once, not on every row
+
+
+def test_adp_note_only_when_adp_is_empty(full):
+    _, _, text = full
+    assert "ADP (kg Sb eq) is empty" not in section(text, "summary")

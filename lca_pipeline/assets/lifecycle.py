@@ -22,12 +22,22 @@ MODELS = [
         "Each model's impacts by part of the functional-unit formula (up-front, inference, shared, other).",
     ),
     Model(
+        "intermediate.model_uncertainty",
+        "intermediate/int_model_uncertainty",
+        (_PARTS, "intermediate.impacts_hourly", "intermediate.embodied_daily", "intermediate.asset_embodied",
+         "staging.jobs", "staging.inference_usage", "staging.models"),
+        "Seeded Monte Carlo: p05/p50/p95 of each model's total CO2e, C_FU per 1,000 requests and break-even.",
+        lineage={"total_co2e_location_kg_p50": [(_PARTS, "value")]},
+    ),
+    Model(
         "marts.model_lifecycle",
         "marts/model_lifecycle",
-        (_PARTS, "intermediate.model_stage_impacts", "staging.inference_usage", "staging.models"),
+        (_PARTS, "intermediate.model_stage_impacts", "staging.inference_usage", "staging.models", "staging.offsets",
+         "intermediate.model_uncertainty"),
         "Per model and family: life-cycle totals, impact per 1,000 requests, break-even and SCI per request.",
         lineage={
-            "co2e_location_kg": [(_PARTS, "value")],
+            "total_co2e_location_kg": [(_PARTS, "value")],
+            "offsets_retired_tco2e": [("staging.offsets", "tco2e")],
             "requests_to_date": [("staging.inference_usage", "requests")],
             "expected_lifetime_requests": [("staging.models", "expected_lifetime_requests")],
         },
@@ -48,7 +58,7 @@ MODELS = [
         "marts.data_quality",
         "marts/data_quality",
         ("intermediate.impacts_hourly", "intermediate.embodied_daily", "intermediate.asset_embodied",
-         "marts.energy_coverage", "marts.asset_embodied", "staging.jobs"),
+         "marts.energy_coverage", "marts.asset_embodied", "staging.jobs", "intermediate.job_tiers"),
         "Each model's totals by data tier, telemetry coverage, grid fallbacks and embodied methods.",
     ),
     Model(

@@ -8,10 +8,13 @@ sql.register("audit/delete_assumptions")
 _IMPACT = "intermediate.impacts_hourly"
 _MEASURES = (
     "energy_gpu_kwh", "energy_host_other_kwh", "energy_shared_kwh", "energy_unsplit_kwh", "energy_it_kwh",
-    "energy_facility_kwh", "co2e_location_kg", "co2e_market_kg", "water_onsite_l", "water_offsite_l",
+    "energy_facility_kwh", "water_onsite_l", "water_offsite_l",
 )
 _MART_LINEAGE = {
     **{m: [(_IMPACT, m)] for m in _MEASURES},
+    # the marts name the scope: operational (use phase) carbon
+    "operational_co2e_location_kg": [(_IMPACT, "co2e_location_kg")],
+    "operational_co2e_market_kg": [(_IMPACT, "co2e_market_kg")],
     "gpu_hours": [(_IMPACT, "gpu_s")],
     "model": [("staging.jobs", "model")],
     "stage": [("staging.jobs", "stage")],

@@ -38,7 +38,7 @@ def report(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Materi
         summary = write_report(conn, out)
         charts = render_charts(conn)
         rows = conn.execute(
-            "SELECT model, co2e_location_kg, per_1000_requests_co2e_kg, break_even_requests "
+            "SELECT model, total_co2e_location_kg, per_1000_requests_co2e_kg, break_even_requests "
             "FROM marts.model_lifecycle WHERE row_type = 'model' ORDER BY model"
         ).fetchall()
     table = "| model | kgCO2e (location) | kgCO2e per 1,000 requests | break-even requests |\n|---|---|---|---|\n"

@@ -195,7 +195,7 @@ def publications_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         report_work = warehouse.work_dir / "report.html"
         if report_work.is_file():
             extras[published.parent / "report.html"] = report_work
-        version = publish(published, warehouse.work, extras, warehouse.keep_versions)
+        version = publish(published, warehouse.work, extras, settings.keep_versions)
         runlog.append(published, "published", context.run_id, version=version)
         report("audit.publications", rows, started, f"-> {published} ({version})")
         return dg.MaterializeResult(metadata={

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import boavizta_pcf, codecarbon, dcgm, electricitymaps, nvidia_smi, nvidia_smi_q, sacct
+from . import boavizta_pcf, codecarbon, dcgm, electricitymaps, nvidia_smi, nvidia_smi_q, sacct, vllm
 from .common import (
     FileContext,
     ImportedFile,
@@ -69,6 +69,8 @@ IMPORTERS: dict[str, Importer] = {
             (".csv",), boavizta_pcf.run,
             {"pcf_factors": boavizta_pcf.OUT_COLUMNS},
         ),
+        Importer("vllm", "inference_usage", "vLLM /metrics Prometheus text (request and token counters)",
+                 (".prom", ".txt", ".metrics", ".log"), vllm.run, {"inference_usage": vllm.OUT_COLUMNS}),
     )
 }
 
@@ -81,6 +83,7 @@ OPTIONS: dict[str, tuple[str, ...]] = {
     "sacct": sacct.OPTIONS,
     "electricitymaps": electricitymaps.OPTIONS,
     "boavizta-pcf": boavizta_pcf.OPTIONS,
+    "vllm": vllm.OPTIONS,
 }
 _ANY_KIND = sorted({name for names in OPTIONS.values() for name in names})
 

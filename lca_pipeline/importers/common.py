@@ -119,7 +119,7 @@ def normalize_options(options: dict | None) -> dict[str, Any]:
 
 SECTION_NAMES = {
     "import", "importers", "nvidia-smi", "nvidia-smi-q", "dcgm", "codecarbon", "sacct", "electricitymaps",
-    "boavizta-pcf",
+    "boavizta-pcf", "vllm",
 }
 SECTION_NAMES |= {n.replace("-", "_") for n in SECTION_NAMES}
 
@@ -394,10 +394,9 @@ def sql_literal(s: Any) -> str:
 
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB whose session time zone is UTC (so TIMESTAMPTZ prints in UTC)."""
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
-    return con
+    from ..resources import scratch  # the one place that sets session settings
+
+    return scratch()
 
 
 def load_lines(con: duckdb.DuckDBPyConnection, path: Path, table: str = "lines") -> None:

@@ -14,6 +14,6 @@ SELECT
     'intermediate.grid_hourly',
     count(*)
 FROM intermediate.grid_hourly
-WHERE fallback NOT IN ('reported', 'missing')
+WHERE fallback NOT IN ('reported', 'constant', 'missing')
 GROUP BY zone, fallback
 ORDER BY zone, fallback

@@ -8,8 +8,8 @@ WITH rows AS (
         CASE $criterion
             WHEN 'energy_it_kwh' THEN energy_it_kwh
             WHEN 'energy_facility_kwh' THEN energy_facility_kwh
-            WHEN 'co2e_location_kg' THEN co2e_location_kg
-            WHEN 'co2e_market_kg' THEN co2e_market_kg
+            WHEN 'operational_co2e_location_kg' THEN co2e_location_kg
+            WHEN 'operational_co2e_market_kg' THEN co2e_market_kg
             WHEN 'water_onsite_l' THEN water_onsite_l
             WHEN 'water_offsite_l' THEN water_offsite_l
         END AS v,
@@ -44,7 +44,9 @@ split AS (
     WHERE $criterion = 'embodied_co2e_kg'
     GROUP BY asset_kind
 )
-SELECT component, coalesce(value, 0) AS value
+-- an embodied component whose every value is unknown (jobs without a device count) stays NULL
+SELECT component, CASE WHEN component LIKE 'embodied: %' THEN value ELSE coalesce(value, 0) END AS value
 FROM split
+WHERE NOT ($criterion = 'embodied_co2e_kg' AND component = 'facility_overhead')  -- no overhead in embodied
 ORDER BY list_position(['gpu', 'host', 'shared_infrastructure', 'job_level_unsplit', 'facility_overhead'], component)
     NULLS LAST, component

@@ -9,7 +9,7 @@ SELECT
     min(g.gco2e_per_kwh) AS min_gco2e_per_kwh,
     avg(g.gco2e_per_kwh) AS mean_gco2e_per_kwh,
     max(g.gco2e_per_kwh) AS max_gco2e_per_kwh,
-    count(*) FILTER (WHERE g.fallback <> 'reported') AS fallback_hours,
+    count(*) FILTER (WHERE g.fallback NOT IN ('reported', 'constant')) AS fallback_hours,
     string_agg(DISTINCT g.fallback, ',' ORDER BY g.fallback) AS fallbacks,
     string_agg(DISTINCT g.source, '; ' ORDER BY g.source) AS sources,
     string_agg(DISTINCT r.market_basis, '; ' ORDER BY r.market_basis) AS market_basis

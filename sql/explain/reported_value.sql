@@ -6,8 +6,8 @@ SELECT
             SELECT CASE $criterion
                 WHEN 'energy_it_kwh' THEN energy_it_kwh
                 WHEN 'energy_facility_kwh' THEN energy_facility_kwh
-                WHEN 'co2e_location_kg' THEN co2e_location_kg
-                WHEN 'co2e_market_kg' THEN co2e_market_kg
+                WHEN 'operational_co2e_location_kg' THEN operational_co2e_location_kg
+                WHEN 'operational_co2e_market_kg' THEN operational_co2e_market_kg
                 WHEN 'water_onsite_l' THEN water_onsite_l
                 WHEN 'water_offsite_l' THEN water_offsite_l
                 WHEN 'embodied_co2e_kg' THEN embodied_co2e_kg
@@ -18,8 +18,8 @@ SELECT
             SELECT sum(CASE $criterion
                 WHEN 'energy_it_kwh' THEN energy_it_kwh
                 WHEN 'energy_facility_kwh' THEN energy_facility_kwh
-                WHEN 'co2e_location_kg' THEN co2e_location_kg
-                WHEN 'co2e_market_kg' THEN co2e_market_kg
+                WHEN 'operational_co2e_location_kg' THEN operational_co2e_location_kg
+                WHEN 'operational_co2e_market_kg' THEN operational_co2e_market_kg
                 WHEN 'water_onsite_l' THEN water_onsite_l
                 WHEN 'water_offsite_l' THEN water_offsite_l
                 WHEN 'embodied_co2e_kg' THEN embodied_co2e_kg

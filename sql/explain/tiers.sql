@@ -2,7 +2,7 @@
 SELECT
     tier,
     sum(energy_it_kwh) AS energy_it_kwh,
-    count(DISTINCT (zone, hour_start)) FILTER (WHERE grid_fallback <> 'reported') AS grid_fallback_hours
+    count(DISTINCT (zone, hour_start)) FILTER (WHERE grid_fallback NOT IN ('reported', 'constant')) AS grid_fallback_hours
 FROM _explain_rows
 GROUP BY tier
 ORDER BY tier

@@ -123,7 +123,9 @@ unallocated_rows AS (
 ),
 device_jobs AS (
     SELECT
-        l.job_id, l.site, CAST(l.hour_start AS DATE) AS day, sum(l.gpu_s) / 3600.0 AS device_h,
+        -- without a device count the devices are unknown, so is their embodied share: NULL, never 0
+        l.job_id, l.site, CAST(l.hour_start AS DATE) AS day,
+        CASE WHEN min(t.device_count) IS NOT NULL THEN sum(l.gpu_s) / 3600.0 END AS device_h,
         min(f.gwp_kgco2e_per_device) AS gwp_kgco2e_per_device,
         min(f.lifetime_years) AS lifetime_years
     FROM intermediate.job_level_hourly AS l

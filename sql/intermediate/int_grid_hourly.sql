@@ -1,5 +1,7 @@
 -- Carbon intensity for every (zone, hour) the ledger needs, with fallbacks counted and labelled:
--- 'reported' (a value for the hour), 'interpolated' (linear between the nearest reported hours,
+-- 'reported' (a value for the hour), 'constant' (a row with valid_to: one published value for the
+-- zone over [ts, valid_to), given as such and not counted as a fallback; the latest such row
+-- covering the hour wins, an hourly value beats it), 'interpolated' (linear between the nearest reported hours,
 -- both within interpolate_max_h), 'nearest' (only one side within the bound), 'annual_mean'
 -- (the zone's mean over that calendar year or, when the data lack that year, over the nearest
 -- year they have; fallback_year says which), else 'missing' (a blocking check fails the run).
@@ -24,10 +26,23 @@ reported AS (
         min(g.source) AS source
     FROM staging.grid_intensity AS g
     JOIN chosen AS c USING (zone, basis, kind)
+    WHERE g.valid_to IS NULL
     GROUP BY g.zone, date_trunc('hour', g.ts)
+),
+constants AS (
+    SELECT g.zone, date_trunc('hour', g.ts) AS valid_from, g.valid_to, g.gco2e_per_kwh, g.source
+    FROM staging.grid_intensity AS g
+    JOIN chosen AS c USING (zone, basis, kind)
+    WHERE g.valid_to IS NOT NULL
 ),
 needed AS (
     SELECT DISTINCT zone, hour_start FROM intermediate.site_hourly WHERE zone IS NOT NULL
+),
+constant_hours AS (
+    SELECT n.zone, n.hour_start, k.gco2e_per_kwh AS constant_value, k.source AS constant_source
+    FROM needed AS n
+    JOIN constants AS k ON k.zone = n.zone AND n.hour_start >= k.valid_from AND n.hour_start < k.valid_to
+    QUALIFY row_number() OVER (PARTITION BY n.zone, n.hour_start ORDER BY k.valid_from DESC, k.valid_to) = 1
 ),
 spine AS (
     SELECT zone, hour_start FROM needed
@@ -76,6 +91,7 @@ SELECT
     r.hour_start,
     CASE
         WHEN r.gco2e_per_kwh IS NOT NULL THEN r.gco2e_per_kwh
+        WHEN k.constant_value IS NOT NULL THEN k.constant_value
         WHEN r.prev_ok AND r.next_ok THEN
             r.prev_value + (r.next_value - r.prev_value)
                 * date_diff('second', r.prev_hour, r.hour_start) / date_diff('second', r.prev_hour, r.next_hour)
@@ -85,18 +101,20 @@ SELECT
     END AS gco2e_per_kwh,
     CASE
         WHEN r.gco2e_per_kwh IS NOT NULL THEN 'reported'
+        WHEN k.constant_value IS NOT NULL THEN 'constant'
         WHEN r.prev_ok AND r.next_ok THEN 'interpolated'
         WHEN r.prev_ok OR r.next_ok THEN 'nearest'
         WHEN r.annual_mean IS NOT NULL THEN 'annual_mean'
         ELSE 'missing'
     END AS fallback,
-    CASE WHEN r.gco2e_per_kwh IS NULL AND NOT coalesce(r.prev_ok, false) AND NOT coalesce(r.next_ok, false)
-        THEN r.annual_year END AS fallback_year,
+    CASE WHEN r.gco2e_per_kwh IS NULL AND k.constant_value IS NULL AND NOT coalesce(r.prev_ok, false)
+        AND NOT coalesce(r.next_ok, false) THEN r.annual_year END AS fallback_year,
     c.basis,
     c.kind,
     coalesce(r.provider_estimated, false) AS provider_estimated,
-    r.source
+    coalesce(r.source, k.constant_source) AS source
 FROM resolved AS r
 JOIN needed AS n USING (zone, hour_start)
+LEFT JOIN constant_hours AS k USING (zone, hour_start)
 LEFT JOIN chosen AS c USING (zone)
 ORDER BY r.zone, r.hour_start

@@ -1,9 +1,13 @@
 -- Ledger rows with facility energy (IT x PUE at that hour), location- and market-based carbon
 -- and water. Location: facility kWh x the zone's intensity for the hour (an equi-join on hour
--- buckets). Market (GHG Protocol Scope 2): each contract's MWh is spread evenly over the hours
--- of its validity window; in each site-hour it covers consumption up to that hourly amount at
--- the contract's factor, and the rest is charged at the zone's residual mix. Without a residual
--- mix the rest stays at location-based intensity; the market_basis column labels which applied.
+-- buckets). Market (GHG Protocol Scope 2 Guidance, quality criteria 2 and 3): a contract's MWh is
+-- allotted to each matching period ([market] matching: hour, calendar month or calendar year, UTC)
+-- in proportion to the period's overlap with the contract's validity window, so a contract valid
+-- [00:30, 01:30) gives half to each hour it touches. In each site and period it covers consumption
+-- up to its allotment at the contract's factor; an allotment left unused in a period is lost (no
+-- banking across periods). The uncovered share of every hour is charged at the zone's residual mix
+-- for that year; without a residual mix at location-based intensity; the market_basis column labels
+-- which applied. Offsets are not contractual instruments and never enter here.
 -- Water: on-site = IT kWh x WUE, off-site = facility kWh x EWIF (Li et al. 2023).
 WITH ledger AS (
     SELECT
@@ -23,54 +27,97 @@ facility AS (
     LEFT JOIN intermediate.site_hourly AS s USING (site, hour_start)
 ),
 site_hours AS (
-    SELECT site, zone, hour_start, sum(energy_facility_kwh) AS site_facility_kwh
+    SELECT
+        site,
+        zone,
+        hour_start,
+        CASE $market_matching
+            WHEN 'hourly' THEN hour_start
+            WHEN 'monthly' THEN date_trunc('month', hour_start)
+            ELSE date_trunc('year', hour_start)
+        END AS period_start,
+        sum(energy_facility_kwh) AS site_facility_kwh
     FROM facility
     GROUP BY site, zone, hour_start
 ),
-contract_hours AS (
+site_periods AS (
     SELECT
-        sh.site,
-        sh.hour_start,
-        sum(c.mwh * 1000.0 / (date_diff('second', c.valid_from, c.valid_to) / 3600.0)) AS contract_kwh,
-        sum(c.mwh * 1000.0 / (date_diff('second', c.valid_from, c.valid_to) / 3600.0) * c.gco2e_per_kwh)
-            / sum(c.mwh * 1000.0 / (date_diff('second', c.valid_from, c.valid_to) / 3600.0)) AS contract_g
-    FROM site_hours AS sh
+        site,
+        period_start,
+        CASE $market_matching
+            WHEN 'hourly' THEN period_start + INTERVAL 1 HOUR
+            WHEN 'monthly' THEN period_start + INTERVAL 1 MONTH
+            ELSE period_start + INTERVAL 1 YEAR
+        END AS period_end,
+        sum(site_facility_kwh) AS period_facility_kwh
+    FROM site_hours
+    GROUP BY site, period_start
+),
+allotments AS (
+    -- kWh of each contract falling in each period: MWh x overlap / validity window.
+    SELECT
+        sp.site,
+        sp.period_start,
+        c.gco2e_per_kwh,
+        c.mwh * 1000.0
+            * date_diff('microsecond', greatest(c.valid_from, sp.period_start), least(c.valid_to, sp.period_end))
+            / date_diff('microsecond', c.valid_from, c.valid_to) AS allotted_kwh
+    FROM site_periods AS sp
     JOIN staging.energy_contracts AS c
-        ON c.site = sh.site AND sh.hour_start >= c.valid_from AND sh.hour_start < c.valid_to
+        ON c.site = sp.site AND c.valid_from < sp.period_end AND c.valid_to > sp.period_start
     WHERE c.mwh > 0
-    GROUP BY sh.site, sh.hour_start
+),
+contract_periods AS (
+    SELECT
+        site,
+        period_start,
+        sum(allotted_kwh) AS contract_kwh,
+        sum(allotted_kwh * gco2e_per_kwh) / sum(allotted_kwh) AS contract_g
+    FROM allotments
+    GROUP BY site, period_start
+),
+period_cover AS (
+    SELECT
+        sp.site,
+        sp.period_start,
+        cp.contract_g,
+        CASE
+            WHEN sp.period_facility_kwh > 0
+                THEN least(coalesce(cp.contract_kwh, 0), sp.period_facility_kwh) / sp.period_facility_kwh
+            ELSE 0
+        END AS covered_share
+    FROM site_periods AS sp
+    LEFT JOIN contract_periods AS cp USING (site, period_start)
 ),
 market AS (
     SELECT
         sh.site,
         sh.hour_start,
         g.gco2e_per_kwh AS location_g,
-        least(coalesce(ch.contract_kwh, 0), sh.site_facility_kwh) AS covered_kwh,
-        ch.contract_g,
+        pc.covered_share,
+        pc.contract_g,
         rm.gco2e_per_kwh AS residual_g,
         sh.site_facility_kwh
     FROM site_hours AS sh
     LEFT JOIN intermediate.grid_hourly AS g USING (zone, hour_start)
-    LEFT JOIN contract_hours AS ch USING (site, hour_start)
+    LEFT JOIN period_cover AS pc USING (site, period_start)
     LEFT JOIN staging.residual_mix AS rm ON rm.zone = sh.zone AND rm.year = year(sh.hour_start)
 ),
 market_rate AS (
+    -- Within a period every hour carries the period's covered share, so the contract's kWh land
+    -- where the consumption is.
     SELECT
         site,
         hour_start,
-        CASE
-            WHEN site_facility_kwh > 0 THEN
-                (covered_kwh * coalesce(contract_g, 0)
-                    + (site_facility_kwh - covered_kwh) * coalesce(residual_g, location_g)) / site_facility_kwh
-            ELSE coalesce(residual_g, location_g)
-        END AS market_g,
+        covered_share * coalesce(contract_g, 0)
+            + (1 - covered_share) * coalesce(residual_g, location_g) AS market_g,
         CASE
             WHEN contract_g IS NULL AND residual_g IS NULL THEN 'location (no contracts or residual mix)'
             WHEN contract_g IS NULL THEN 'residual_mix'
             WHEN residual_g IS NULL THEN 'contracts + location remainder'
             ELSE 'contracts + residual_mix'
         END AS market_basis,
-        CASE WHEN site_facility_kwh > 0 THEN covered_kwh / site_facility_kwh ELSE 0 END AS contract_share
+        covered_share AS contract_share
     FROM market
 )
 SELECT

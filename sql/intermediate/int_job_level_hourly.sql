@@ -1,8 +1,10 @@
 -- Energy per (job, hour) for jobs without GPU telemetry, spread over the job's span pro rata:
 -- measured_job splits jobs.energy_kwh (GPU part from gpu_energy_kwh where given);
--- estimated is device_count x hours x power_w / 1000 (Patterson et al. 2021, without PUE).
+-- estimated is device_count x hours x power_w / 1000 (Patterson et al. 2021, without PUE), plus the
+-- job's CPU and DRAM power when given as host energy: hours x (p_c + p_r + g x p_g) / 1000 (Strubell
+-- et al. 2019, eq. 1, without the PUE of 1.58, which the site's PUE replaces).
 WITH jobs AS (
-    SELECT t.*, j."start", j."end", j.energy_kwh, j.gpu_energy_kwh
+    SELECT t.*, j."start", j."end", j.energy_kwh, j.gpu_energy_kwh, j.cpu_power_w, j.dram_power_w
     FROM intermediate.job_tiers AS t
     JOIN staging.jobs AS j USING (job_id)
     WHERE t.tier IN ('measured_job', 'estimated') AND t.site IS NOT NULL
@@ -40,6 +42,8 @@ SELECT
     CASE
         WHEN tier = 'measured_job' AND gpu_energy_kwh IS NOT NULL
             THEN greatest(energy_kwh - gpu_energy_kwh, 0) * (CASE WHEN duration_s = 0 THEN 1 ELSE overlap_s / duration_s END)
+        WHEN tier = 'estimated'
+            THEN (coalesce(cpu_power_w, 0) + coalesce(dram_power_w, 0)) * overlap_s / 3600.0 / 1000.0
         ELSE 0
     END AS energy_host_other_kwh,
     CASE

@@ -1,6 +1,7 @@
 -- ISO 14044 data-quality view: for each model (NULL = unallocated capacity and shared rows) and
 -- criterion, the total and its shares by data tier, GPU telemetry coverage, grid-intensity
--- fallback hours, how the embodied part was valued, and which criteria are missing.
+-- fallback hours, how the embodied part was valued, and which criteria are missing. Jobs measured or
+-- estimated per job without a device count have unknown (NULL) embodied impact; they are counted.
 WITH rows AS (
     SELECT
         CASE WHEN i.row_kind = 'job' THEN j.model END AS model,
@@ -21,7 +22,7 @@ operational AS (
     UNION ALL
     SELECT
         model,
-        'co2e_location_kg',
+        'operational_co2e_location_kg',
         sum(co2e_location_kg),
         coalesce(sum(co2e_location_kg) FILTER (WHERE tier = 'measured_sample'), 0) / nullif(sum(co2e_location_kg), 0),
         coalesce(sum(co2e_location_kg) FILTER (WHERE tier = 'measured_job'), 0) / nullif(sum(co2e_location_kg), 0),
@@ -30,7 +31,7 @@ operational AS (
     GROUP BY model
 ),
 fallbacks AS (
-    SELECT model, count(DISTINCT (zone, hour_start)) FILTER (WHERE grid_fallback <> 'reported') AS grid_fallback_hours
+    SELECT model, count(DISTINCT (zone, hour_start)) FILTER (WHERE grid_fallback NOT IN ('reported', 'constant')) AS grid_fallback_hours
     FROM rows
     GROUP BY model
 ),
@@ -48,6 +49,13 @@ methods AS (
     SELECT model, string_agg(method || ' ' || round(kg, 3) || ' kg', '; ' ORDER BY method) AS embodied_methods
     FROM embodied
     GROUP BY model
+),
+unknown_embodied AS (
+    SELECT j.model, count(*) AS jobs_embodied_unknown
+    FROM intermediate.job_tiers AS t
+    JOIN staging.jobs AS j USING (job_id)
+    WHERE t.alloc_s IS NULL AND t.device_count IS NULL AND t.tier IN ('measured_job', 'estimated')
+    GROUP BY j.model
 ),
 coverage AS (
     SELECT model, telemetry_coverage FROM marts.energy_coverage WHERE scope = 'model'
@@ -72,9 +80,11 @@ SELECT
     c.telemetry_coverage,
     coalesce(f.grid_fallback_hours, 0) AS grid_fallback_hours,
     m.embodied_methods,
+    coalesce(u.jobs_embodied_unknown, 0) AS jobs_embodied_unknown,
     (SELECT embodied_missing FROM missing) AS embodied_missing_criteria
 FROM operational AS o
 LEFT JOIN coverage AS c ON c.model IS NOT DISTINCT FROM o.model
 LEFT JOIN fallbacks AS f ON f.model IS NOT DISTINCT FROM o.model
 LEFT JOIN methods AS m ON m.model IS NOT DISTINCT FROM o.model
+LEFT JOIN unknown_embodied AS u ON u.model IS NOT DISTINCT FROM o.model
 ORDER BY o.model NULLS LAST, o.criterion

@@ -61,8 +61,8 @@ SELECT
         / nullif(coalesce(g.measured_gpu_kwh, 0) + coalesce(o.measured_host_other_kwh, 0) + coalesce(o.measured_shared_kwh, 0), 0)
         AS idle_share,
     coalesce(l.energy_facility_kwh, 0) AS energy_facility_kwh,
-    coalesce(l.co2e_location_kg, 0) AS co2e_location_kg,
-    coalesce(l.co2e_market_kg, 0) AS co2e_market_kg,
+    coalesce(l.co2e_location_kg, 0) AS operational_co2e_location_kg,
+    coalesce(l.co2e_market_kg, 0) AS operational_co2e_market_kg,
     coalesce(g.counter_resets, 0) AS counter_resets
 FROM keys AS k
 LEFT JOIN gpu AS g USING (site, date)

@@ -3,10 +3,16 @@
 --   C_FU = marginal inference cost + (up-front + shared development) / lifetime requests,
 -- each part with its embodied share; lifetime requests are the model's expected lifetime requests
 -- when given, else its requests to date (lifetime_requests_basis says which). Break-even is the
--- request count at which cumulative inference impact equals the up-front impact. The SCI score
+-- request count at which cumulative inference impact equals the up-front impact, for location-based
+-- carbon (break_even_requests), facility energy and market-based carbon. The SCI score
 -- (GSF SCI v1.1) is (O + M) per request for serving: inference operational (location-based) +
 -- embodied + its share of idle capacity, in gCO2e per request. water_l is operational water
 -- (on-site + off-site); embodied water and ADP are NULL where no hardware record gives them.
+-- Names say their scope: total_* = operational + embodied, operational_* = use phase only.
+-- offsets_retired_tco2e: offsets retired for the model (input offsets), never netted from Scope 2.
+-- *_p05 / *_p50 / *_p95: the 90 % interval and median from intermediate.model_uncertainty (model rows).
+-- Per 1,000 tokens (model rows whose every inference_usage row has tokens_in and tokens_out): C_FU per
+-- request / tokens per request to date, so lifetime tokens = lifetime requests x tokens per request.
 WITH parts AS (
     SELECT * FROM intermediate.model_parts
 ),
@@ -59,6 +65,16 @@ idle_shares AS (
     WHERE model IS NOT NULL
     GROUP BY model
 ),
+tokens AS (
+    SELECT model, CAST(sum(tokens_in + tokens_out) AS BIGINT) AS tokens_to_date
+    FROM staging.inference_usage
+    GROUP BY model
+    HAVING count(*) = count(tokens_in + tokens_out) AND sum(tokens_in + tokens_out) > 0
+),
+offsets AS (
+    -- retired offsets per model, reported beside Scope 2 and never netted from it
+    SELECT model, sum(tco2e) AS tco2e FROM staging.offsets WHERE model IS NOT NULL GROUP BY model
+),
 family_lifetime AS (
     SELECT family, sum(coalesce(expected_lifetime_requests, requests_to_date)) FILTER (WHERE requests_to_date > 0)
         AS lifetime
@@ -80,6 +96,8 @@ wide AS (
         coalesce(sum(value) FILTER (WHERE measure = 'energy' AND part <> 'shared'), 0) AS energy_facility_kwh,
         coalesce(sum(value) FILTER (WHERE measure IN ('op_cl', 'emb') AND part <> 'shared'), 0) AS co2e_location_kg,
         coalesce(sum(value) FILTER (WHERE measure IN ('op_cm', 'emb') AND part <> 'shared'), 0) AS co2e_market_kg,
+        coalesce(sum(value) FILTER (WHERE measure = 'op_cl' AND part <> 'shared'), 0) AS op_location_kg,
+        coalesce(sum(value) FILTER (WHERE measure = 'op_cm' AND part <> 'shared'), 0) AS op_market_kg,
         coalesce(sum(value) FILTER (WHERE measure = 'water' AND part <> 'shared'), 0) AS water_l,
         sum(value) FILTER (WHERE measure = 'emb_water' AND part <> 'shared') AS embodied_water_l,
         sum(value) FILTER (WHERE measure = 'adp' AND part <> 'shared') AS adp_kgsbeq,
@@ -101,6 +119,8 @@ idle AS (
         sum(energy_facility_kwh) AS energy_facility_kwh,
         sum(co2e_location_kg + embodied_co2e_kg) AS co2e_location_kg,
         sum(co2e_market_kg + embodied_co2e_kg) AS co2e_market_kg,
+        sum(co2e_location_kg) AS op_location_kg,
+        sum(co2e_market_kg) AS op_market_kg,
         sum(water_l) AS water_l,
         sum(embodied_water_l) AS embodied_water_l,
         sum(embodied_adp_kgsbeq) AS adp_kgsbeq,
@@ -108,7 +128,7 @@ idle AS (
     FROM intermediate.model_stage_impacts
     WHERE model IS NULL AND stage = 'unallocated'
 ),
-results AS (
+results_central AS (
     SELECT
         w.*,
         w.upfront_own_co2e_kg + w.shared_development_co2e_kg AS upfront_co2e_kg,
@@ -121,6 +141,11 @@ results AS (
         END AS lifetime_requests_basis
     FROM wide AS w
     LEFT JOIN family_lifetime AS fl ON w.row_type = 'family' AND fl.family = w.family
+),
+results AS (
+    SELECT r.*, u.* EXCLUDE (model, draws)
+    FROM results_central AS r
+    LEFT JOIN intermediate.model_uncertainty AS u ON r.row_type = 'model' AND u.model = r.model
 )
 SELECT
     row_type,
@@ -131,9 +156,11 @@ SELECT
     lifetime_requests_used,
     lifetime_requests_basis,
     energy_facility_kwh,
-    co2e_location_kg,
-    co2e_market_kg,
-    water_l,
+    co2e_location_kg AS total_co2e_location_kg,
+    co2e_market_kg AS total_co2e_market_kg,
+    op_location_kg AS operational_co2e_location_kg,
+    op_market_kg AS operational_co2e_market_kg,
+    water_l AS operational_water_l,
     embodied_water_l,
     adp_kgsbeq,
     upfront_co2e_kg,
@@ -156,9 +183,32 @@ SELECT
     END AS per_1000_requests_energy_kwh,
     CASE WHEN requests_to_date > 0 AND inference_co2e_kg > 0
         THEN upfront_co2e_kg / (inference_co2e_kg / requests_to_date) END AS break_even_requests,
+    CASE WHEN requests_to_date > 0 AND inference_energy_kwh > 0
+        THEN upfront_energy_kwh / (inference_energy_kwh / requests_to_date) END AS break_even_energy_requests,
+    CASE WHEN requests_to_date > 0 AND inference_co2e_market_kg > 0
+        THEN upfront_co2e_market_kg / (inference_co2e_market_kg / requests_to_date) END AS break_even_co2e_market_requests,
     CASE WHEN requests_to_date > 0 THEN sci_numerator_kg / requests_to_date * 1000 END AS sci_gco2e_per_request,
     'SCI v1.1 per request: serving only (inference operational location-based + embodied + pro-rata idle capacity); '
-        || 'training and development excluded' AS sci_boundary
+        || 'training and development excluded' AS sci_boundary,
+    CASE WHEN row_type = 'family'
+        THEN (SELECT sum(o.tco2e) FROM offsets AS o JOIN models AS m USING (model) WHERE m.family = results.family)
+        ELSE (SELECT o.tco2e FROM offsets AS o WHERE o.model = results.model)
+    END AS offsets_retired_tco2e,
+    CASE WHEN row_type = 'model' THEN (SELECT t.tokens_to_date FROM tokens AS t WHERE t.model = results.model)
+    END AS tokens_to_date,
+    CASE WHEN row_type = 'model' AND requests_to_date > 0 AND lifetime_requests_used > 0 THEN
+        (inference_co2e_kg / requests_to_date * 1000 + upfront_co2e_kg / lifetime_requests_used * 1000)
+        * requests_to_date / (SELECT t.tokens_to_date FROM tokens AS t WHERE t.model = results.model)
+    END AS per_1000_tokens_co2e_kg,
+    total_co2e_location_kg_p05,
+    total_co2e_location_kg_p50,
+    total_co2e_location_kg_p95,
+    per_1000_requests_co2e_kg_p05,
+    per_1000_requests_co2e_kg_p50,
+    per_1000_requests_co2e_kg_p95,
+    break_even_requests_p05,
+    break_even_requests_p50,
+    break_even_requests_p95
 FROM results
 UNION ALL
 SELECT
@@ -167,12 +217,15 @@ SELECT
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE energy_facility_kwh END,
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE co2e_location_kg END,
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE co2e_market_kg END,
+    CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE op_location_kg END,
+    CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE op_market_kg END,
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE water_l END,
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE embodied_water_l END,
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE adp_kgsbeq END,
     NULL, NULL, NULL, NULL, NULL,
     CASE WHEN $idle_allocation = 'pro_rata' THEN 0 ELSE embodied_co2e_kg END,
     co2e_location_kg,
-    NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM idle
 ORDER BY CASE row_type WHEN 'model' THEN 1 WHEN 'family' THEN 2 ELSE 3 END, model

@@ -24,7 +24,8 @@ embodied AS (
         coalesce(j.state IN ('FAILED', 'CANCELLED', 'PREEMPTED'), false) AS wasted,
         e.co2e_kg AS embodied_co2e_kg,
         e.water_l AS embodied_water_l,
-        e.adp_kgsbeq AS embodied_adp_kgsbeq
+        e.adp_kgsbeq AS embodied_adp_kgsbeq,
+        true AS embodied_row
     FROM intermediate.embodied_daily AS e
     LEFT JOIN staging.jobs AS j USING (job_id)
 ),
@@ -51,6 +52,8 @@ agg AS (
         sum(water_onsite_l) AS water_onsite_l,
         sum(water_offsite_l) AS water_offsite_l,
         sum(embodied_co2e_kg) AS embodied_co2e_kg,
+        count(embodied_co2e_kg) AS embodied_known_rows,
+        count(*) FILTER (WHERE embodied_row AND embodied_co2e_kg IS NULL) AS embodied_unknown_rows,
         sum(embodied_water_l) AS embodied_water_l,
         sum(embodied_adp_kgsbeq) AS embodied_adp_kgsbeq,
         coalesce(sum(embodied_co2e_kg) FILTER (WHERE wasted), 0) AS wasted_embodied_co2e_kg,
@@ -65,7 +68,7 @@ agg AS (
         string_agg(DISTINCT grid_basis, ',' ORDER BY grid_basis) AS grid_basis,
         string_agg(DISTINCT grid_kind, ',' ORDER BY grid_kind) AS grid_kind,
         string_agg(DISTINCT market_basis, '; ' ORDER BY market_basis) AS market_basis,
-        count(DISTINCT (zone, hour_start)) FILTER (WHERE grid_fallback <> 'reported') AS grid_fallback_hours
+        count(DISTINCT (zone, hour_start)) FILTER (WHERE grid_fallback NOT IN ('reported', 'constant')) AS grid_fallback_hours
     FROM rows
     GROUP BY model, stage, date, site_key
 ),
@@ -95,11 +98,13 @@ SELECT
     coalesce(a.energy_unsplit_kwh, 0) AS energy_unsplit_kwh,
     coalesce(a.energy_it_kwh, 0) AS energy_it_kwh,
     coalesce(a.energy_facility_kwh, 0) AS energy_facility_kwh,
-    coalesce(a.co2e_location_kg, 0) AS co2e_location_kg,
-    coalesce(a.co2e_market_kg, 0) AS co2e_market_kg,
+    coalesce(a.co2e_location_kg, 0) AS operational_co2e_location_kg,
+    coalesce(a.co2e_market_kg, 0) AS operational_co2e_market_kg,
     a.water_onsite_l,
     a.water_offsite_l,
-    coalesce(a.embodied_co2e_kg, 0) AS embodied_co2e_kg,
+    -- only unknown embodied values on the row (jobs without a device count): unknown, not 0
+    CASE WHEN a.embodied_known_rows = 0 AND a.embodied_unknown_rows > 0 THEN NULL
+         ELSE coalesce(a.embodied_co2e_kg, 0) END AS embodied_co2e_kg,
     a.embodied_water_l,
     a.embodied_adp_kgsbeq,
     coalesce(c.jobs_completed, 0) AS jobs_completed,
@@ -111,8 +116,8 @@ SELECT
     coalesce(a.wasted_gpu_hours, 0) AS wasted_gpu_hours,
     coalesce(a.wasted_energy_it_kwh, 0) AS wasted_energy_it_kwh,
     coalesce(a.wasted_energy_facility_kwh, 0) AS wasted_energy_facility_kwh,
-    coalesce(a.wasted_co2e_location_kg, 0) AS wasted_co2e_location_kg,
-    coalesce(a.wasted_co2e_market_kg, 0) AS wasted_co2e_market_kg,
+    coalesce(a.wasted_co2e_location_kg, 0) AS wasted_operational_co2e_location_kg,
+    coalesce(a.wasted_co2e_market_kg, 0) AS wasted_operational_co2e_market_kg,
     coalesce(a.wasted_embodied_co2e_kg, 0) AS wasted_embodied_co2e_kg,
     coalesce(a.energy_measured_sample_kwh, 0) AS energy_measured_sample_kwh,
     coalesce(a.energy_measured_job_kwh, 0) AS energy_measured_job_kwh,

@@ -1,4 +1,5 @@
 -- Grid carbon intensity per zone and hour; basis defaults to lifecycle and kind to average.
+-- A row with valid_to is a constant factor from ts to valid_to (exclusive), e.g. one published annual value.
 WITH typed AS (
     SELECT
         source_file,
@@ -10,6 +11,7 @@ WITH typed AS (
         coalesce(lower(NULLIF(trim(CAST(kind AS VARCHAR)), '')), 'average') AS kind,
         NULLIF(trim(CAST(source AS VARCHAR)), '') AS source,
         TRY_CAST(estimated AS BOOLEAN) AS estimated,
+        timezone('UTC', TRY_CAST(valid_to AS TIMESTAMPTZ)) AS valid_to,
         NULLIF(CAST(origin_file AS VARCHAR), '') AS origin_file,
         TRY_CAST(origin_line AS BIGINT) AS origin_line,
         NULLIF(trim(CAST(import_error AS VARCHAR)), '') AS import_error,
@@ -36,6 +38,8 @@ checked AS (
                 THEN {'col': 'basis', 'reason': 'unknown basis (direct, lifecycle)', 'raw': CAST(raw.basis AS VARCHAR)}
             WHEN kind NOT IN ('average', 'marginal')
                 THEN {'col': 'kind', 'reason': 'unknown kind (average, marginal)', 'raw': CAST(raw.kind AS VARCHAR)}
+            WHEN raw.valid_to IS NOT NULL AND (valid_to IS NULL OR valid_to <= ts)
+                THEN {'col': 'valid_to', 'reason': 'unparseable or not after ts', 'raw': CAST(raw.valid_to AS VARCHAR)}
             WHEN raw.estimated IS NOT NULL AND estimated IS NULL
                 THEN {'col': 'estimated', 'reason': 'not a boolean', 'raw': CAST(raw.estimated AS VARCHAR)}
         END AS qa
@@ -60,6 +64,7 @@ SELECT
     kind,
     source,
     coalesce(estimated, false) AS estimated,
+    valid_to,
     source_file,
     source_row,
     origin_file,

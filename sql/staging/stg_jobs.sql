@@ -20,6 +20,8 @@ WITH typed AS (
         TRY_CAST(gpu_energy_kwh AS DOUBLE) AS gpu_energy_kwh,
         TRY_CAST(ram_energy_kwh AS DOUBLE) AS ram_energy_kwh,
         TRY_CAST(codecarbon_emissions_kg AS DOUBLE) AS codecarbon_emissions_kg,
+        TRY_CAST(cpu_power_w AS DOUBLE) AS cpu_power_w,
+        TRY_CAST(dram_power_w AS DOUBLE) AS dram_power_w,
         NULLIF(CAST(origin_file AS VARCHAR), '') AS origin_file,
         TRY_CAST(origin_line AS BIGINT) AS origin_line,
         NULLIF(trim(CAST(import_error AS VARCHAR)), '') AS import_error,
@@ -85,6 +87,10 @@ checked AS (
                 THEN {'col': 'codecarbon_emissions_kg', 'reason': 'not a non-negative number', 'raw': CAST(m.raw.codecarbon_emissions_kg AS VARCHAR)}
             WHEN m.raw.avg_power_w IS NOT NULL AND (m.avg_power_w IS NULL OR m.avg_power_w < 0 OR NOT isfinite(m.avg_power_w))
                 THEN {'col': 'avg_power_w', 'reason': 'not a non-negative number', 'raw': CAST(m.raw.avg_power_w AS VARCHAR)}
+            WHEN m.raw.cpu_power_w IS NOT NULL AND (m.cpu_power_w IS NULL OR m.cpu_power_w < 0 OR NOT isfinite(m.cpu_power_w))
+                THEN {'col': 'cpu_power_w', 'reason': 'not a non-negative number', 'raw': CAST(m.raw.cpu_power_w AS VARCHAR)}
+            WHEN m.raw.dram_power_w IS NOT NULL AND (m.dram_power_w IS NULL OR m.dram_power_w < 0 OR NOT isfinite(m.dram_power_w))
+                THEN {'col': 'dram_power_w', 'reason': 'not a non-negative number', 'raw': CAST(m.raw.dram_power_w AS VARCHAR)}
             WHEN m.avg_power_w > $max_gpu_power_w
                 THEN {'col': 'avg_power_w', 'reason': 'power above physical bound ([telemetry] max_gpu_power_w)',
                       'raw': CAST(m.raw.avg_power_w AS VARCHAR)}
@@ -123,6 +129,8 @@ SELECT
     gpu_energy_kwh,
     ram_energy_kwh,
     codecarbon_emissions_kg,
+    cpu_power_w,
+    dram_power_w,
     source_file,
     source_row,
     origin_file,
