@@ -34,7 +34,7 @@ from lca_pipeline import runlog  # noqa: E402
 from lca_pipeline.manifest import output_checksums  # noqa: E402
 from lca_pipeline.sample import generate_sample  # noqa: E402
 
-TOTALS = ("SELECT count(*), round(sum(energy_it_kwh), 9), round(sum(co2e_location_kg), 9) "
+TOTALS = ("SELECT count(*), round(sum(energy_it_kwh), 9), round(sum(operational_co2e_location_kg), 9) "
           "FROM marts.stage_impacts")
 
 

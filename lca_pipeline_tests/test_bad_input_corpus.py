@@ -342,7 +342,8 @@ def test_corpus_run_exits_zero_and_untouched_rows_equal_the_clean_run(corpus):
                        _q(corpus["clean_db"], f"SELECT * FROM staging.{table}"))
         bad = sorted(repr(r).replace(str(corpus["bad"]), "") for r in _q(corpus["db"], f"SELECT * FROM staging.{table}"))
         assert bad == clean, table
-    totals = ("SELECT sum(energy_it_kwh), sum(co2e_location_kg), sum(co2e_market_kg), sum(water_onsite_l), "
+    totals = ("SELECT sum(energy_it_kwh), sum(operational_co2e_location_kg), sum(operational_co2e_market_kg), "
+              "sum(water_onsite_l), "
               "count(*) FROM marts.stage_impacts")
     assert _q(corpus["db"], totals) == _q(corpus["clean_db"], totals)
     embodied = "SELECT sum(embodied_co2e_kg), count(*) FROM marts.job_impacts"
@@ -534,12 +535,12 @@ def test_finite_check_fails_on_a_nan_or_infinite_mart_value(corpus, tmp_path):
     warehouse.release()
     with duckdb.connect(str(db)) as conn:
         conn.execute("UPDATE marts.job_impacts SET energy_it_kwh = 'NaN'::DOUBLE, "
-                     "co2e_location_kg = 'Infinity'::DOUBLE WHERE rowid IN (0, 1)")
+                     "operational_co2e_location_kg = 'Infinity'::DOUBLE WHERE rowid IN (0, 1)")
     result = finite_check("marts.job_impacts")(warehouse=warehouse)
     warehouse.release()
     assert not result.passed
     assert result.description == ("marts.job_impacts: non-finite values in energy_it_kwh (2 rows), "
-                                  "co2e_location_kg (2 rows)")
+                                  "operational_co2e_location_kg (2 rows)")
 
 
 def _two_hours_of_gpu(data: Path, zone: str, valid_from: str | None = None) -> None:

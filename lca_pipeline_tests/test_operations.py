@@ -24,7 +24,7 @@ from lca_pipeline.sample import generate_sample
 from lca_pipeline_tests.builders import query, scalar
 
 REPO = Path(__file__).resolve().parents[1]
-MART_TOTALS = ("SELECT count(*), sum(energy_it_kwh), sum(co2e_location_kg), sum(co2e_market_kg) "
+MART_TOTALS = ("SELECT count(*), sum(energy_it_kwh), sum(operational_co2e_location_kg), sum(operational_co2e_market_kg) "
                "FROM marts.stage_impacts")
 
 

@@ -13,6 +13,7 @@ pytestmark = pytest.mark.slow
 def test_site_hour_sums_jobs_and_idle_capacity(tmp_path):
     data = tmp_path / "data"
     base_site(data)  # PUE 1.5, WUE 0.5 L/kWh, EWIF 2.0 L/kWh
+    (data / "lca.toml").write_text('[allocation]\ngpu_sharing = "split"\n')  # A and B share GPU 0
     hourly_grid(data, {0: 100.0, 1: 200.0, 2: 200.0})
     # GPU 0 at 300 W and GPU 1 at 100 W from 00:00 to 02:00: 0.4 kWh of IT energy in each hour.
     write(data, "gpu_samples", constant_power("h1", 0, 300, 0, 120, 60) + constant_power("h1", 1, 100, 0, 120, 60))
@@ -27,7 +28,7 @@ def test_site_hour_sums_jobs_and_idle_capacity(tmp_path):
     ])
     db, _ = run(data, tmp_path)
     rows = query(db, "SELECT hour(hour_start), zone, pue, location_gco2e_per_kwh, gpu_hours, energy_it_kwh, "
-                     "energy_unallocated_it_kwh, energy_facility_kwh, co2e_location_kg, water_onsite_l, "
+                     "energy_unallocated_it_kwh, energy_facility_kwh, operational_co2e_location_kg, water_onsite_l, "
                      "water_offsite_l, jobs FROM marts.site_hourly_impacts "
                      "WHERE site = 's1' AND energy_it_kwh > 0 ORDER BY hour_start")
     assert [r[0] for r in rows] == [0, 1]
@@ -45,5 +46,5 @@ def test_site_hour_sums_jobs_and_idle_capacity(tmp_path):
     assert h0[8] == pytest.approx(0.6 * 0.1, rel=1e-9) and h1[8] == pytest.approx(0.6 * 0.2, rel=1e-9)
     assert (h0[11], h1[11]) == (3, 1)
     # Nothing lost or counted twice against the hourly ledger.
-    assert scalar(db, "SELECT sum(co2e_market_kg) FROM marts.site_hourly_impacts") == pytest.approx(
+    assert scalar(db, "SELECT sum(operational_co2e_market_kg) FROM marts.site_hourly_impacts") == pytest.approx(
         scalar(db, "SELECT sum(co2e_market_kg) FROM intermediate.impacts_hourly"), rel=1e-12)

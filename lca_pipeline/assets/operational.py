@@ -161,9 +161,11 @@ MODELS = [
         "marts/site_hourly_impacts",
         (_IMPACT,),
         "Per site and UTC hour: IT and facility energy, location- and market-based carbon and water.",
-        lineage={m: [(_IMPACT, m)] for m in (
-            "energy_it_kwh", "energy_facility_kwh", "co2e_location_kg", "co2e_market_kg", "water_onsite_l",
-            "water_offsite_l")},
+        lineage={
+            **{m: [(_IMPACT, m)] for m in ("energy_it_kwh", "energy_facility_kwh", "water_onsite_l", "water_offsite_l")},
+            "operational_co2e_location_kg": [(_IMPACT, "co2e_location_kg")],
+            "operational_co2e_market_kg": [(_IMPACT, "co2e_market_kg")],
+        },
     ),
 ]
 

@@ -1,4 +1,4 @@
--- Per (site, UTC hour): IT and facility energy, location- and market-based carbon and water, summed
+-- Per (site, UTC hour): IT and facility energy, operational location- and market-based carbon and water, summed
 -- over every ledger row of the hour (jobs, unallocated capacity, shared infrastructure), so "which
 -- hour dominates" is one ORDER BY. Zone, PUE and grid intensity are the site-hour's own (one value
 -- per site-hour in intermediate.impacts_hourly). Job-level rows of jobs with no site form the rows
@@ -14,8 +14,8 @@ SELECT
     coalesce(sum(energy_it_kwh ORDER BY job_id, tier) FILTER (WHERE row_kind = 'unallocated'), 0)
         AS energy_unallocated_it_kwh,
     sum(energy_facility_kwh ORDER BY row_kind, job_id, tier) AS energy_facility_kwh,
-    sum(co2e_location_kg ORDER BY row_kind, job_id, tier) AS co2e_location_kg,
-    sum(co2e_market_kg ORDER BY row_kind, job_id, tier) AS co2e_market_kg,
+    sum(co2e_location_kg ORDER BY row_kind, job_id, tier) AS operational_co2e_location_kg,
+    sum(co2e_market_kg ORDER BY row_kind, job_id, tier) AS operational_co2e_market_kg,
     sum(water_onsite_l ORDER BY row_kind, job_id, tier) AS water_onsite_l,
     sum(water_offsite_l ORDER BY row_kind, job_id, tier) AS water_offsite_l,
     count(DISTINCT job_id) AS jobs

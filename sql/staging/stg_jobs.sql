@@ -72,11 +72,13 @@ checked AS (
                     OR m.device_count > 100000 OR TRY_CAST(m.raw.device_count AS DOUBLE) IS DISTINCT FROM m.device_count)
                 THEN {'col': 'device_count', 'reason': 'not a whole number in [1, 100000]', 'raw': CAST(m.raw.device_count AS VARCHAR)}
             -- A device cannot draw more than a whole node's bound for the job's duration (at least 1 s).
-            WHEN m.energy_kwh > coalesce(m.device_count, 1) * greatest(epoch(m.end_ts - m.start_ts), 1) / 3600.0
+            -- A job measured as a whole with no device count (a published training run) may span a
+            -- fleet: it is bounded as if it held the most devices a job may declare (100,000).
+            WHEN m.energy_kwh > coalesce(m.device_count, 100000) * greatest(epoch(m.end_ts - m.start_ts), 1) / 3600.0
                     * $max_node_power_w / 1000.0
                 THEN {'col': 'energy_kwh',
                       'reason': 'energy per device-hour above the bound of ' || CAST($max_node_power_w / 1000.0 AS VARCHAR)
-                          || ' kWh ([telemetry] max_node_power_w over the job''s devices and duration)',
+                          || ' kWh ([telemetry] max_node_power_w over the job''s devices, 100,000 when device_count is empty, and duration)',
                       'raw': CAST(m.raw.energy_kwh AS VARCHAR)}
             WHEN (m.raw.cpu_energy_kwh IS NOT NULL AND (m.cpu_energy_kwh IS NULL OR m.cpu_energy_kwh < 0 OR NOT isfinite(m.cpu_energy_kwh)))
                 OR (m.raw.gpu_energy_kwh IS NOT NULL AND (m.gpu_energy_kwh IS NULL OR m.gpu_energy_kwh < 0 OR NOT isfinite(m.gpu_energy_kwh)))
