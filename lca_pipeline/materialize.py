@@ -101,11 +101,23 @@ def comment_table(conn: duckdb.DuckDBPyConnection, table: str, columns: list[str
     """
     doc = table_docs.table(table)
     target = ".".join(_quote_identifier(p) for p in table.split("."))
-    if doc.grain:
-        conn.execute(f"COMMENT ON TABLE {target} IS {_quote_literal(doc.grain)}")
-    for column in columns:
-        if text := doc.columns.get(column):
-            conn.execute(f"COMMENT ON COLUMN {target}.{_quote_identifier(column)} IS {_quote_literal(text)}")
+    statements = [f"COMMENT ON TABLE {target} IS {_quote_literal(doc.grain)}"] if doc.grain else []
+    statements += [f"COMMENT ON COLUMN {target}.{_quote_identifier(c)} IS {_quote_literal(doc.columns[c])}"
+                   for c in columns if doc.columns.get(c)]
+    # One transaction per table: a commit per statement made this 5x slower (0.75 s per run).
+    try:
+        conn.execute("BEGIN TRANSACTION")
+    except duckdb.TransactionException:  # the caller's transaction is open: comment inside it
+        for statement in statements:
+            conn.execute(statement)
+        return
+    try:
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def table_metadata(
