@@ -91,3 +91,16 @@ def test_comment_text_is_escaped_not_executed(monkeypatch):
         comment_table(conn, "marts.t", ["a b"])
         assert conn.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 't'").fetchall() == [(evil,)]
         assert conn.execute("SELECT comment FROM duckdb_columns() WHERE table_name = 't'").fetchall() == [(evil,)]
+
+
+def test_comments_inside_an_open_transaction_stay_in_it(monkeypatch):
+    monkeypatch.setattr(table_docs, "table", lambda name: table_docs.TableDoc("grain", {"a": "[kWh] energy"}))
+    with duckdb.connect() as conn:
+        conn.execute("CREATE SCHEMA marts; CREATE TABLE marts.t AS SELECT 1 AS a")
+        conn.execute("BEGIN TRANSACTION")
+        comment_table(conn, "marts.t", ["a"])
+        conn.execute("ROLLBACK")  # the caller's rollback undoes the comments too
+        assert conn.execute("SELECT comment FROM duckdb_columns() WHERE table_name = 't'").fetchall() == [(None,)]
+        comment_table(conn, "marts.t", ["a"])
+        assert conn.execute("SELECT comment FROM duckdb_columns() WHERE table_name = 't'").fetchall() == \
+            [("[kWh] energy",)]

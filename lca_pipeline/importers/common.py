@@ -365,9 +365,9 @@ def write_primary(ctx: FileContext, input_name: str, columns: Sequence[str], row
 
 
 def copy_primary(ctx: FileContext, con: duckdb.DuckDBPyConnection, input_name: str, table: str = "result",
-                 order_by: str = "origin_line", flagged_sql: str | None = None) -> None:
+                 order_by: str = "origin_line", flagged_sql: str | None = None, select: str = "*") -> None:
     """COPY the normalised table to the primary output; flagged rows are those with import_error set."""
-    copy_query(ctx, con, input_name, f"SELECT * FROM {table} ORDER BY {order_by}")
+    copy_query(ctx, con, input_name, f"SELECT {select} FROM {table} ORDER BY {order_by}")
     ctx.record.rows_out = ctx.record.rows_written[input_name]
     ctx.record.rows_flagged = con.execute(
         flagged_sql or f"SELECT count(*) FROM {table} WHERE import_error IS NOT NULL"

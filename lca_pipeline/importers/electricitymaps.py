@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import re
+from dataclasses import dataclass
 
 from ..contract import PROVENANCE
 from .common import (
@@ -19,7 +20,7 @@ from .common import (
     ImportedFile,
     ImporterError,
     connect,
-    copy_query,
+    copy_primary,
     load_lines,
     sql_literal,
 )
@@ -43,35 +44,81 @@ def _find(names: list[str], *patterns: str) -> int | None:
 
 
 def run(ctx: FileContext) -> ImportedFile:
+    """Read the header and rows, normalise each hour to one row per basis, write grid_intensity."""
     rec = ctx.record
     zone_opt = ctx.options.get("zone")
     con = connect()
-    load_lines(con, ctx.path)
+    try:
+        load_lines(con, ctx.path)
+        header = _read_header(ctx, con, zone_opt)
+        if header is None:
+            rec.notes.append("empty file; nothing written")
+            return rec
+        rec.rows_in = _load_rows(con, header)
+        if rec.rows_in == 0:
+            rec.notes.append("no data rows; nothing written")
+            return rec
+        _normalise(ctx, con, header, zone_opt)
+        _write(ctx, con, header, zone_opt)
+    finally:
+        con.close()
+    return rec
+
+
+@dataclass(frozen=True)
+class _Header:
+    """The header line and the index of each column the importer reads (None: absent)."""
+
+    line_no: int
+    line: str
+    names: list[str]
+    i_ts: int | None
+    i_zone: int | None
+    i_direct: int | None
+    i_lca: int | None
+    i_est: int | None
+    i_method: int | None
+    i_src: int | None
+
+    def bases(self) -> list[tuple[str, str, str]]:
+        """(basis, raw column, header label) for each intensity column present."""
+        return [(basis, col, self.names[i]) for basis, col, i in
+                (("direct", "direct_txt", self.i_direct), ("lifecycle", "lca_txt", self.i_lca)) if i is not None]
+
+
+def _read_header(ctx: FileContext, con, zone_opt) -> _Header | None:
     first = con.execute("SELECT lineno, line FROM lines WHERE trim(line) <> '' ORDER BY lineno LIMIT 1").fetchone()
     if first is None:
-        rec.notes.append("empty file; nothing written")
-        con.close()
-        return rec
+        return None
     header_no, header_line = first
     names = [n.strip().lstrip("\ufeff") for n in next(csv.reader([header_line]))]
-    i_ts = _find(names, r"^datetime")
-    i_zone = _find(names, r"^zone ?id$")
-    i_direct = _find(names, r"carbon intensity", r"direct")
-    i_lca = _find(names, r"carbon intensity", r"(lca|life)")
-    i_est = _find(names, r"^data estimated$")
-    i_method = _find(names, r"estimation method")
-    i_src = _find(names, r"^data source$")
-    if i_ts is None or (i_direct is None and i_lca is None):
+    h = _Header(
+        header_no, header_line, names,
+        i_ts=_find(names, r"^datetime"),
+        i_zone=_find(names, r"^zone ?id$"),
+        i_direct=_find(names, r"carbon intensity", r"direct"),
+        i_lca=_find(names, r"carbon intensity", r"(lca|life)"),
+        i_est=_find(names, r"^data estimated$"),
+        i_method=_find(names, r"estimation method"),
+        i_src=_find(names, r"^data source$"),
+    )
+    if h.i_ts is None or (h.i_direct is None and h.i_lca is None):
         raise ImporterError(
             f"{ctx.path}: line {header_no} is not an Electricity Maps hourly CSV header (need 'Datetime (UTC)' "
             "and 'Carbon Intensity gCO₂eq/kWh (direct)' / '(LCA)' columns)"
         )
-    if i_zone is None and zone_opt is None:
+    if h.i_zone is None and zone_opt is None:
         raise ImporterError(f"{ctx.path}: no 'Zone Id' column; pass --option electricitymaps.zone=<zone>")
-    if "utc" not in names[i_ts].lower():
-        ctx.note(f"timestamp column {names[i_ts]!r} does not say UTC; taken as UTC")
-    ncols = len(names)
-    quoted = con.execute(f"SELECT count(*) FROM lines WHERE lineno > {header_no} AND contains(line, '\"')").fetchone()[0]
+    if "utc" not in names[h.i_ts].lower():
+        ctx.note(f"timestamp column {names[h.i_ts]!r} does not say UTC; taken as UTC")
+    return h
+
+
+def _load_rows(con, header: _Header) -> int:
+    """Table `rows`: each data line split into fields (quote-aware when the file quotes); returns the count."""
+    quoted = con.execute(
+        f"SELECT count(*) FROM lines WHERE lineno > {header.line_no} AND contains(line, '\"')"
+    ).fetchone()[0]
     split = (
         f"""list_transform(regexp_extract_all(line || ',', '{_FIELD}', 1),
                    lambda x: CASE WHEN x LIKE '"%"' AND length(x) >= 2
@@ -84,23 +131,23 @@ def run(ctx: FileContext) -> ImportedFile:
         CREATE TEMP TABLE rows AS
         SELECT lineno, {split} AS f
         FROM lines
-        WHERE lineno > {header_no} AND trim(line) <> '' AND trim(line) <> {sql_literal(header_line.strip())}
+        WHERE lineno > {header.line_no} AND trim(line) <> '' AND trim(line) <> {sql_literal(header.line.strip())}
         """
     )
-    rec.rows_in = con.execute("SELECT count(*) FROM rows").fetchone()[0]
-    if rec.rows_in == 0:
-        rec.notes.append("no data rows; nothing written")
-        con.close()
-        return rec
+    return con.execute("SELECT count(*) FROM rows").fetchone()[0]
 
+
+def _normalise(ctx: FileContext, con, header: _Header, zone_opt) -> None:
+    """Tables `base` (typed values per hour) and `result` (one contract row per hour and basis, with errors)."""
     def f(i: int | None) -> str:
         return f"nullif(f[{i + 1}], '')" if i is not None else "NULL::VARCHAR"
 
-    zone = sql_literal(str(zone_opt)) if zone_opt is not None else f(i_zone)
-    ts_txt = f(i_ts)
+    ncols = len(header.names)
+    zone = sql_literal(str(zone_opt)) if zone_opt is not None else f(header.i_zone)
+    ts_txt = f(header.i_ts)
     source = (
-        f"{sql_literal(SOURCE)} || coalesce('; data source: ' || {f(i_src)}, '') "
-        f"|| coalesce('; estimation: ' || {f(i_method)}, '')"
+        f"{sql_literal(SOURCE)} || coalesce('; data source: ' || {f(header.i_src)}, '') "
+        f"|| coalesce('; estimation: ' || {f(header.i_method)}, '')"
     )
     con.execute(
         f"""
@@ -110,17 +157,14 @@ def run(ctx: FileContext) -> ImportedFile:
                     THEN TRY_CAST({ts_txt} AS TIMESTAMPTZ)
                     ELSE TRY_CAST({ts_txt} AS TIMESTAMP)::TIMESTAMPTZ END AS ts,
                {source} AS source,
-               CASE lower({f(i_est)}) WHEN 'true' THEN true WHEN 'false' THEN false END AS estimated,
-               {f(i_est)} AS estimated_txt,
-               {f(i_direct)} AS direct_txt, {f(i_lca)} AS lca_txt
+               CASE lower({f(header.i_est)}) WHEN 'true' THEN true WHEN 'false' THEN false END AS estimated,
+               {f(header.i_est)} AS estimated_txt,
+               {f(header.i_direct)} AS direct_txt, {f(header.i_lca)} AS lca_txt
         FROM rows
         """
     )
     parts = []
-    for basis, col, label in (("direct", "direct_txt", names[i_direct] if i_direct is not None else None),
-                              ("lifecycle", "lca_txt", names[i_lca] if i_lca is not None else None)):
-        if label is None:
-            continue
+    for basis, col, label in header.bases():
         parts.append(
             f"""
             SELECT zone, {SQL_FMT_UTC.format('ts')} AS ts, TRY_CAST({col} AS DOUBLE) AS gco2e_per_kwh,
@@ -141,13 +185,16 @@ def run(ctx: FileContext) -> ImportedFile:
             """
         )
     con.execute("CREATE TEMP TABLE result AS " + " UNION ALL ".join(parts))
-    copy_query(ctx, con, "grid_intensity", "SELECT * FROM result ORDER BY origin_line, basis")
+
+
+def _write(ctx: FileContext, con, header: _Header, zone_opt) -> None:
+    rec = ctx.record
+    # One original line gives a row per basis: rows_out counts lines, rows_flagged lines with an error.
+    copy_primary(ctx, con, "grid_intensity", order_by="origin_line, basis",
+                 flagged_sql="SELECT count(DISTINCT origin_line) FROM result WHERE import_error IS NOT NULL")
     rec.rows_out = rec.rows_in
-    rec.rows_flagged = con.execute(
-        "SELECT count(DISTINCT origin_line) FROM result WHERE import_error IS NOT NULL"
-    ).fetchone()[0]
-    bases = len(parts)
-    ctx.note(f"{bases} grid_intensity row(s) per hour ({', '.join(b for b in ('direct', 'lifecycle') if (b == 'direct' and i_direct is not None) or (b == 'lifecycle' and i_lca is not None))})")
+    bases = header.bases()
+    ctx.note(f"{len(bases)} grid_intensity row(s) per hour ({', '.join(b for b, _, _ in bases)})")
     zones, n_est, t0, t1 = con.execute(
         "SELECT list(DISTINCT zone ORDER BY zone), count(*) FILTER (WHERE estimated), min(ts), max(ts) FROM base"
     ).fetchone()
@@ -160,5 +207,3 @@ def run(ctx: FileContext) -> ImportedFile:
             "(set option electricitymaps.zone to override)"
         )
     ctx.note("attribute 'Electricity Maps' (ODbL 1.0) wherever results derived from these values are shown")
-    con.close()
-    return rec

@@ -13,7 +13,7 @@ from .common import (
     FileContext,
     ImportedFile,
     connect,
-    copy_query,
+    copy_primary,
     load_lines,
     sql_literal,
     tz_name,
@@ -37,11 +37,26 @@ def _num(v: str, unit: str) -> str:
 
 
 def run(ctx: FileContext) -> ImportedFile:
+    """Read the report lines, gather each GPU block's values, normalise, write gpu_samples."""
     rec = ctx.record
     tz = tz_name(ctx.options)
     host = ctx.default_host()
     con = connect()
-    load_lines(con, ctx.path)
+    try:
+        load_lines(con, ctx.path)
+        rec.rows_in = _read_blocks(con)
+        if rec.rows_in == 0:
+            rec.notes.append("no 'GPU xxxx:xx:xx.x' blocks found; nothing written")
+            return rec
+        _normalise(ctx, con, tz, host)
+        _write(ctx, con, tz, host)
+    finally:
+        con.close()
+    return rec
+
+
+def _read_blocks(con) -> int:
+    """Table `blocks`: one row per GPU block with its report's timestamp and raw values; returns the count."""
     con.execute(
         f"""
         CREATE TEMP TABLE l AS
@@ -93,11 +108,11 @@ def run(ctx: FileContext) -> ImportedFile:
         GROUP BY block
         """
     )
-    rec.rows_in = con.execute("SELECT count(*) FROM blocks").fetchone()[0]
-    if rec.rows_in == 0:
-        rec.notes.append("no 'GPU xxxx:xx:xx.x' blocks found; nothing written")
-        con.close()
-        return rec
+    return con.execute("SELECT count(*) FROM blocks").fetchone()[0]
+
+
+def _normalise(ctx: FileContext, con, tz: str, host: str) -> None:
+    """Table `result`: contract columns (gpu = Minor Number, else position in the report) and errors."""
     ts_norm = "regexp_replace(trim(ts_txt), '\\s+', ' ', 'g')"
     con.execute(
         f"""
@@ -135,12 +150,10 @@ def run(ctx: FileContext) -> ImportedFile:
         FROM b
         """
     )
-    copy_query(
-        ctx, con, "gpu_samples",
-        "SELECT * EXCLUDE (minor, ordinal, report) FROM result ORDER BY origin_line",
-    )
-    rec.rows_out = rec.rows_written["gpu_samples"]
-    rec.rows_flagged = con.execute("SELECT count(*) FROM result WHERE import_error IS NOT NULL").fetchone()[0]
+
+
+def _write(ctx: FileContext, con, tz: str, host: str) -> None:
+    copy_primary(ctx, con, "gpu_samples", select="* EXCLUDE (minor, ordinal, report)")
     reports, per_report, models = con.execute(
         "SELECT count(DISTINCT report), max(n), list(DISTINCT gpu_model ORDER BY gpu_model) "
         "FROM (SELECT report, gpu_model, count(*) OVER (PARTITION BY report) AS n FROM result)"
@@ -154,8 +167,6 @@ def run(ctx: FileContext) -> ImportedFile:
         ctx.note(f"{differs} GPU block(s) whose Minor Number differs from their position; gpu = Minor Number")
     if tz == "UTC":
         ctx.note("report Timestamps have no UTC offset; taken as UTC (nvidia-smi prints local time: set option timezone)")
-    con.close()
-    return rec
 
 
 def _sec_power() -> str:
