@@ -508,3 +508,23 @@ def test_code_version_changes_with_the_report_sql_and_module(tmp_path, monkeypat
     source.write_text(Path(report.__file__).read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     monkeypatch.setattr(report, "__file__", str(source))
     assert report.code_version() != base
+
+
+def test_statements_return_the_columns_the_tables_are_labelled_with(full):
+    # the tables' headers come from the Python tuples, their cells from sql/report/: they must agree
+    db, _, _ = full
+    expected = {
+        "per_request": report.PER_REQUEST_COLS, "intervals": report.INTERVAL_COLS,
+        "fleet_daily": report.FLEET_COLS, "energy_coverage": report.COVERAGE_COLS,
+        "hotspots": report.HOTSPOT_COLS, "sensitivity": report.SENSITIVITY_COLS,
+        "data_quality": (*report.DQ_COLS, *report.DQ_OPTIONAL_COLS), "runs": report.RUN_COLS,
+        "factor_sets": report.FACTOR_COLS,
+        "model_lifecycle": ("row_type", *report.LIFECYCLE_COLS, "per_1000_requests_co2e_market_kg"),
+    }
+    conn = duckdb.connect(str(db), read_only=True)
+    try:
+        db_ = report._Db(conn)
+        for name, cols in expected.items():
+            assert tuple(db_.query(name)[0]) == tuple(cols), name
+    finally:
+        conn.close()
