@@ -9,8 +9,12 @@ A table the database lacks (or that lacks a column the report needs) never fails
 section says it is not available in this database and names what is missing.
 
     build_report(db, out)    -> ReportSummary   opens db read-only and writes out
-    write_report(conn, out)  -> ReportSummary   the same from an open connection
-    render_charts(conn)      -> {name: PNG bytes} for Dagster metadata
+    write_report(conn, out)  -> ReportSummary   the same from an open connection; .pngs holds its charts
+    render_charts(conn)      -> {name: PNG bytes} without writing a report
+    code_version()           -> hash of the report's SQL and of this module, for the asset
+
+Every statement is a file under sql/report/ (STATEMENTS). Columns an older warehouse may lack are
+supplied as NULL inside the statement; Python decides only whether to show them.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
+import hashlib
 import html
 import io
 import math
@@ -28,7 +33,15 @@ from typing import Any
 
 import duckdb
 
+from . import sql
 from .contract import STAGES
+
+STATEMENTS: tuple[str, ...] = sql.register(*(f"report/{name}" for name in (
+    "columns", "lifecycle_components", "per_request", "intervals", "tornado", "fleet_daily",
+    "fleet_totals", "energy_coverage", "hotspots", "sensitivity", "model_lifecycle", "offsets",
+    "sci_boundary", "data_quality", "data_quality_notes", "quarantine", "factor_sets", "grid_sources",
+    "runs", "latest_run",
+)))
 
 # Section ids, in order; each is the `id` of the section's <h2>.
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -148,6 +161,9 @@ class ReportSummary:
     missing_tables: tuple[str, ...]  # tables (or "table: columns") the report wanted and lacked
     charts: int  # PNG charts embedded
     bytes: int  # size of the file written
+    # the charts drawn for the report, by name (as render_charts): drawing takes most of its time,
+    # so the asset shows these in its metadata instead of drawing them again
+    pngs: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,12 +237,7 @@ class _Db:
 
     def columns(self, table: str) -> list[str]:
         schema, name = table.split(".", 1)
-        rows = self.conn.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
-            "ORDER BY ordinal_position",
-            [schema, name],
-        ).fetchall()
+        rows = sql.execute(self.conn, "report/columns", {"schema": schema, "table": name}).fetchall()
         return [r[0] for r in rows]
 
     def need(self, table: str, cols: Iterable[str]) -> str | None:
@@ -245,8 +256,9 @@ class _Db:
         if what not in self.missing:
             self.missing.append(what)
 
-    def query(self, sql: str, params: Sequence[Any] | None = None) -> tuple[list[str], list[tuple]]:
-        cur = self.conn.execute(sql, params or [])
+    def query(self, name: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+        """Run sql/report/<name>.sql: (column names, rows)."""
+        cur = sql.execute(self.conn, f"report/{name}", params)
         cols = [d[0] for d in cur.description]
         return cols, cur.fetchall()
 
@@ -293,13 +305,8 @@ def _lifecycle_data(db: _Db) -> tuple[str | None, list[str], list[str], dict[tup
     why = db.need("marts.model_lifecycle_components", ("model", "component", "criterion", "value", "unit"))
     if why:
         return why, [], [], {}, ""
-    _, rows = db.query(
-        "SELECT coalesce(model, ?) AS model, component, sum(value) AS value, "
-        "string_agg(DISTINCT unit, ', ' ORDER BY unit) AS unit "
-        "FROM marts.model_lifecycle_components WHERE criterion = ? "
-        "GROUP BY ALL ORDER BY model, component",
-        [UNALLOCATED_LABEL, LIFECYCLE_CRITERION],
-    )
+    _, rows = db.query("lifecycle_components",
+                       {"unallocated_label": UNALLOCATED_LABEL, "criterion": LIFECYCLE_CRITERION})
     found = {r[0] for r in rows}
     # models by name, the unallocated-capacity row (model NULL) last
     models = sorted(found - {UNALLOCATED_LABEL}) + ([UNALLOCATED_LABEL] if UNALLOCATED_LABEL in found else [])
@@ -314,15 +321,7 @@ def per_request_curve(marginal_per_1000: float, upfront_kg: float, n: Any) -> An
     return marginal_per_1000 + upfront_kg * 1000.0 / n
 
 
-# marts.model_lifecycle may also carry row_type ('model', 'family', 'unallocated'): models come
-# first, then families, then the unallocated-capacity row (model NULL).
-ROW_TYPE_ORDER = "CASE row_type WHEN 'model' THEN 1 WHEN 'family' THEN 2 ELSE 3 END, "
 UNALLOCATED_LABEL = "unallocated capacity"
-
-
-def _lifecycle_order(db: _Db) -> str:
-    has_type = "row_type" in db.columns("marts.model_lifecycle")
-    return (ROW_TYPE_ORDER if has_type else "") + "model NULLS LAST"
 
 
 def _per_request_data(db: _Db) -> tuple[str | None, list[tuple]]:
@@ -330,12 +329,7 @@ def _per_request_data(db: _Db) -> tuple[str | None, list[tuple]]:
     why = db.need("marts.model_lifecycle", PER_REQUEST_COLS)
     if why:
         return why, []
-    where = "model IS NOT NULL"
-    if "row_type" in db.columns("marts.model_lifecycle"):
-        where += " AND row_type = 'model'"
-    _, rows = db.query(
-        f"SELECT {', '.join(PER_REQUEST_COLS)} FROM marts.model_lifecycle WHERE {where} ORDER BY model"
-    )
+    _, rows = db.query("per_request")
     return None, rows
 
 
@@ -349,10 +343,7 @@ def _interval_data(db: _Db) -> tuple[str | None, list[tuple]]:
     why = db.need("marts.model_lifecycle", INTERVAL_COLS)
     if why:
         return why, []
-    where = "model IS NOT NULL AND total_co2e_location_kg_p05 IS NOT NULL"
-    if "row_type" in db.columns("marts.model_lifecycle"):
-        where += " AND row_type = 'model'"
-    _, rows = db.query(f"SELECT {', '.join(INTERVAL_COLS)} FROM marts.model_lifecycle WHERE {where} ORDER BY model")
+    _, rows = db.query("intervals")
     return None, rows
 
 
@@ -361,12 +352,7 @@ def _tornado_data(db: _Db) -> tuple[str | None, list[tuple]]:
     why = db.need("marts.sensitivity", ("model", "parameter", "variant", "change_pct"))
     if why:
         return why, []
-    _, rows = db.query(
-        "SELECT model, parameter, min(change_pct), max(change_pct), arg_min(variant, change_pct), "
-        "arg_max(variant, change_pct) FROM marts.sensitivity "
-        "WHERE parameter <> 'baseline' AND change_pct IS NOT NULL AND model IS NOT NULL "
-        "GROUP BY model, parameter ORDER BY model, max(change_pct) - min(change_pct) DESC, parameter"
-    )
+    _, rows = db.query("tornado")
     return None, rows
 
 
@@ -374,10 +360,7 @@ def _fleet_data(db: _Db) -> tuple[str | None, list[tuple]]:
     why = db.need("marts.fleet_daily", FLEET_COLS)
     if why:
         return why, []
-    _, rows = db.query(
-        f"SELECT {', '.join(FLEET_COLS)} FROM marts.fleet_daily "
-        "WHERE date IS NOT NULL ORDER BY site NULLS LAST, date"
-    )
+    _, rows = db.query("fleet_daily")
     return None, rows
 
 
@@ -666,11 +649,12 @@ def _img(png: bytes, alt: str) -> str:
     return f'<figure><img alt="{_e(alt)}" src="data:image/png;base64,{data}"></figure>\n'
 
 
-def _select(db: _Db, table: str, cols: Sequence[str], order: str) -> tuple[str | None, list[tuple]]:
+def _select(db: _Db, table: str, cols: Sequence[str], name: str) -> tuple[str | None, list[tuple]]:
+    """Rows of sql/report/<name>.sql, which selects `cols` of `table`, or why the table cannot give them."""
     why = db.need(table, cols)
     if why:
         return why, []
-    _, rows = db.query(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {order}")
+    _, rows = db.query(name)
     return None, rows
 
 
@@ -700,8 +684,7 @@ def _section_summary(db: _Db, charts: dict) -> tuple[str, bool]:
     # optional columns, shown when the mart has them
     lead = ["row_type"] if "row_type" in have else []
     market = ["per_1000_requests_co2e_market_kg"] if "per_1000_requests_co2e_market_kg" in have else []
-    cols = [*lead, *LIFECYCLE_COLS, *market]
-    _, rows = db.query(f"SELECT {', '.join(cols)} FROM marts.model_lifecycle ORDER BY {_lifecycle_order(db)}")
+    cols, rows = db.query("model_lifecycle")
     idx = {c: i for i, c in enumerate(cols)}
     impact_cols = ("model", *lead, *SUMMARY_IMPACT_COLS[1:])
     split_cols = ("model", *lead, SUMMARY_SPLIT_COLS[1], *market, *SUMMARY_SPLIT_COLS[2:])
@@ -730,16 +713,12 @@ def _section_summary(db: _Db, charts: dict) -> tuple[str, bool]:
             body += _img(png, "Error bars: central value and 90 % interval of total CO2e and CO2e per "
                               "1,000 requests per model")
         body += _table(INTERVAL_COLS, iv_rows, cell=_model_cell, caption="Central value and 90 % interval")
-    if "offsets_retired_tco2e" in have:
-        _, off = db.query("SELECT model, offsets_retired_tco2e FROM marts.model_lifecycle "
-                          "WHERE offsets_retired_tco2e IS NOT NULL AND row_type = 'model' ORDER BY model")
-        if off:
-            body += ("<p>Offsets retired (reported beside Scope 2, never subtracted from it): "
-                     + ", ".join(f"{_e(m)} {format_number(t)} t CO\u2082e" for m, t in off) + ".</p>\n")
-    if "sci_boundary" in have:
-        _, notes = db.query("SELECT DISTINCT sci_boundary FROM marts.model_lifecycle "
-                            "WHERE sci_boundary IS NOT NULL ORDER BY 1")
-        body += "".join(f'<p class="src">SCI boundary: {_e(n[0])}</p>\n' for n in notes)
+    _, off = db.query("offsets")
+    if off:
+        body += ("<p>Offsets retired (reported beside Scope 2, never subtracted from it): "
+                 + ", ".join(f"{_e(m)} {format_number(t)} t CO\u2082e" for m, t in off) + ".</p>\n")
+    _, notes = db.query("sci_boundary")
+    body += "".join(f'<p class="src">SCI boundary: {_e(n[0])}</p>\n' for n in notes)
     return body + _source("marts.model_lifecycle"), True
 
 
@@ -794,13 +773,7 @@ def _section_fleet(db: _Db, charts: dict) -> tuple[str, bool]:
     png = charts["fleet"][1]
     if png:
         body += _img(png, "Daily facility energy and location/market carbon per site")
-    _, totals = db.query(
-        "SELECT site, min(date) AS first_date, max(date) AS last_date, count(DISTINCT date) AS days, "
-        "sum(energy_facility_kwh) AS energy_facility_kwh, sum(measured_it_kwh) AS measured_it_kwh, "
-        "sum(operational_co2e_location_kg) AS operational_co2e_location_kg, "
-        "sum(operational_co2e_market_kg) AS operational_co2e_market_kg "
-        "FROM marts.fleet_daily GROUP BY site ORDER BY site NULLS LAST"
-    )
+    _, totals = db.query("fleet_totals")
     body += _table(("site", "first_date", "last_date", "days", "energy_facility_kwh",
                     "measured_it_kwh", "operational_co2e_location_kg", "operational_co2e_market_kg"),
                    [(r[0], r[1], r[2], int(r[3]), *r[4:]) for r in totals], caption="Totals per site")
@@ -832,25 +805,23 @@ def _section_data_quality(db: _Db, charts: dict) -> tuple[str, bool]:
     else:
         found += 1
         have = db.columns("marts.data_quality")
+        all_cols, all_rows = db.query("data_quality")
         cols = [*DQ_COLS, *(c for c in DQ_OPTIONAL_COLS if c in have)]
-        _, rows = db.query(f"SELECT {', '.join(cols)} FROM marts.data_quality "
-                           "ORDER BY model NULLS LAST, criterion")
+        keep = [all_cols.index(c) for c in cols]
+        rows = [tuple(r[i] for i in keep) for r in all_rows]
         # embodied methods are per model: written on its first criterion row only
         m_i, e_i = cols.index("model"), cols.index("embodied_methods")
         rows = [r if i == 0 or r[m_i] != rows[i - 1][m_i] or r[e_i] is None
                 else (*r[:e_i], "(as above)", *r[e_i + 1:]) for i, r in enumerate(rows)]
         body += _table(cols, rows, cell=_model_cell)
-        if DQ_FLEET_NOTE in have:
-            _, notes = db.query(f"SELECT DISTINCT {DQ_FLEET_NOTE} FROM marts.data_quality "
-                                f"WHERE {DQ_FLEET_NOTE} IS NOT NULL ORDER BY 1")
-            if notes:
-                body += ("<p>Embodied criteria without a factor (fleet-wide; unknown, not 0): "
-                         + "; ".join(_e(n[0]) for n in notes) + ".</p>\n")
+        _, notes = db.query("data_quality_notes")
+        if notes:
+            body += ("<p>Embodied criteria without a factor (fleet-wide; unknown, not 0): "
+                     + "; ".join(_e(n[0]) for n in notes) + ".</p>\n")
         body += _source("marts.data_quality")
 
     body += "<h3>Energy coverage by measurement tier</h3>\n"
-    why, rows = _select(db, "marts.energy_coverage", COVERAGE_COLS,
-                        "scope DESC, model NULLS LAST")  # 'model' rows first, then 'fleet'
+    why, rows = _select(db, "marts.energy_coverage", COVERAGE_COLS, "energy_coverage")
     if why:
         body += _na(why)
     else:
@@ -874,10 +845,7 @@ def _section_data_quality(db: _Db, charts: dict) -> tuple[str, bool]:
         body += _na(why)
     else:
         found += 1
-        _, rows = db.query(
-            "SELECT input, reason, count(*) AS rows FROM audit.quarantine "
-            "GROUP BY ALL ORDER BY input NULLS LAST, reason NULLS LAST"
-        )
+        _, rows = db.query("quarantine")
         body += (_table(("input", "reason", "rows"), rows)
                  + _source("audit.quarantine (rows counted by input and reason)"))
     return body, found > 0
@@ -889,8 +857,7 @@ SENSITIVITY_COLS = ("model", "parameter", "variant", "per_1000_requests_co2e_kg"
 
 
 def _section_hotspots(db: _Db, charts: dict) -> tuple[str, bool]:
-    why, rows = _select(db, "marts.hotspots", HOTSPOT_COLS,
-                        "model NULLS LAST, criterion, cumulative_share NULLS LAST, value DESC, component")
+    why, rows = _select(db, "marts.hotspots", HOTSPOT_COLS, "hotspots")
     if why:
         return _na(why), False
     return ("<p>Components ranked by their share of each model's total, per criterion.</p>\n"
@@ -898,8 +865,7 @@ def _section_hotspots(db: _Db, charts: dict) -> tuple[str, bool]:
 
 
 def _section_sensitivity(db: _Db, charts: dict) -> tuple[str, bool]:
-    why, rows = _select(db, "marts.sensitivity", SENSITIVITY_COLS,
-                        "model NULLS LAST, parameter, variant")
+    why, rows = _select(db, "marts.sensitivity", SENSITIVITY_COLS, "sensitivity")
     if why:
         return _na(why), False
     body = ("<p>Each parameter varied on its own; change is relative to the base case. The widest "
@@ -957,12 +923,7 @@ def _section_method(db: _Db, charts: dict) -> tuple[str, bool]:
     if why:
         body += _na(why)
     else:
-        has_rows = "rows" in db.columns("audit.factor_sets")
-        _, rows = db.query(
-            "SELECT factor_table, version, left(sha256, 12) AS sha256, "
-            f"{'rows' if has_rows else 'NULL'} AS rows, sources "
-            "FROM audit.factor_sets ORDER BY factor_table, version"
-        )
+        _, rows = db.query("factor_sets")
 
         def sources_cell(c: str, v: Any) -> str | None:
             if c != "sources" or v is None:
@@ -979,7 +940,7 @@ def _section_method(db: _Db, charts: dict) -> tuple[str, bool]:
     if why:
         body += _na(why)
     else:
-        _, rows = db.query("SELECT DISTINCT source FROM staging.grid_intensity ORDER BY source NULLS LAST")
+        _, rows = db.query("grid_sources")
         body += ("<ul>" + "".join(f"<li>{_e(format_cell('source', r[0]))}</li>" for r in rows)
                  + "</ul>\n" if rows else "<p>No grid rows.</p>\n")
         body += _source("staging.grid_intensity (distinct source)")
@@ -990,10 +951,10 @@ def _section_method(db: _Db, charts: dict) -> tuple[str, bool]:
         body += _na(why)
     else:
         have = db.columns("audit.runs")
+        all_cols, all_rows = db.query("runs")
         cols = [c for c in RUN_COLS if c in have]
-        order = "started_at NULLS LAST, run_id" if "started_at" in have else "run_id"
-        _, rows = db.query(f"SELECT {', '.join(cols)} FROM audit.runs ORDER BY {order}")
-        body += _table(cols, rows) + _source("audit.runs")
+        keep = [all_cols.index(c) for c in cols]
+        body += _table(cols, [tuple(r[i] for i in keep) for r in all_rows]) + _source("audit.runs")
     return body, True
 
 
@@ -1047,10 +1008,7 @@ code { font-size: 0.92em; background: #f6f8fa; padding: 0 0.2em; }
 def _header(db: _Db) -> str:
     line = "No run recorded in audit.runs."
     if not db.need("audit.runs", ("run_id",)):
-        have = db.columns("audit.runs")
-        pick = [c for c in ("run_id", "partition_range", "ended_at", "status") if c in have]
-        order = "started_at DESC NULLS LAST, run_id DESC" if "started_at" in have else "run_id DESC"
-        _, rows = db.query(f"SELECT {', '.join(pick)} FROM audit.runs ORDER BY {order} LIMIT 1")
+        pick, rows = db.query("latest_run")
         if rows:
             r = dict(zip(pick, rows[0]))
             parts = [f"latest run {format_cell('run_id', r['run_id'])}"]
@@ -1069,7 +1027,7 @@ def _header(db: _Db) -> str:
 
 
 def render_html(conn: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, Any]]:
-    """The report as a string, with {sections, unavailable, missing_tables, charts}."""
+    """The report as a string, with {sections, unavailable, missing_tables, charts, pngs}."""
     db = _Db(conn)
     charts = _charts(db)
     parts = [
@@ -1094,6 +1052,7 @@ def render_html(conn: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, Any]]:
         "unavailable": tuple(unavailable),
         "missing_tables": tuple(db.missing),
         "charts": text.count('src="data:image/png;base64,'),
+        "pngs": {name: png for name, (_, png) in charts.items() if png},
     }
 
 
@@ -1105,6 +1064,13 @@ def write_report(conn: duckdb.DuckDBPyConnection, out: Path) -> ReportSummary:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     return ReportSummary(path=out, bytes=len(data), **info)
+
+
+def code_version(extra_sql: Iterable[str] = ()) -> str:
+    """Hash of what determines the report: its SQL files (and `extra_sql`) and this module's source."""
+    digest = hashlib.sha256(sql.code_version([*STATEMENTS, *extra_sql]).encode())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def build_report(db: Path, out: Path) -> ReportSummary:

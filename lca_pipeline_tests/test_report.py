@@ -460,3 +460,71 @@ def test_narrow_window_keeps_key_columns_and_no_repeated_text(tmp_path):
 def test_adp_note_only_when_adp_is_empty(full):
     _, _, text = full
     assert "ADP (kg Sb eq) is empty" not in section(text, "summary")
+
+
+def test_asset_draws_each_chart_once_and_shows_the_report_png(tmp_path, monkeypatch):
+    import dagster as dg
+
+    from lca_pipeline.assets.report import report as report_asset
+    from lca_pipeline.resources import Warehouse
+
+    db = make_db(tmp_path / "lca.duckdb")
+    conn = duckdb.connect(str(db))
+    conn.execute("ALTER TABLE marts.model_lifecycle ADD COLUMN row_type VARCHAR DEFAULT 'model'")
+    conn.close()
+    drawn: list[object] = []
+    real_png = report._png
+    monkeypatch.setattr(report, "_png", lambda fig: drawn.append(fig) or real_png(fig))
+    result = dg.materialize([report_asset], resources={"warehouse": Warehouse(path=str(db))})
+    assert result.success
+    # intervals, lifecycle, per-request, fleet, tornado: each drawn once (the asset drew all twice)
+    assert len(drawn) == 5
+    (mat,) = result.asset_materializations_for_node("marts__report")
+    md = mat.metadata
+    text = Path(md["path"].value).read_text(encoding="utf-8")
+    shown = md["per_request_chart"].value.split("base64,", 1)[1].rstrip(")")
+    assert base64.b64decode(shown) == decode_images(section(text, "per-request"))[0]
+    # explain/model_summary: total kg, per 1,000 requests, break-even = up-front x 1,000 / marginal per 1,000
+    summary = md["summary"].value
+    assert "| helios-7b | 600.000 | 0.00044 | 2,666,667 |" in summary  # 400 x 1000 / 0.15
+    assert "| kestrel-asr | 120.250 | 0.23" in summary and "| 3,333,333 |" in summary  # 100 x 1000 / 0.03
+
+
+def test_code_version_changes_with_the_report_sql_and_module(tmp_path, monkeypatch):
+    from lca_pipeline import sql
+    from lca_pipeline.assets.report import report as report_asset
+
+    base = report.code_version()
+    want = hashlib.sha256(sql.code_version(report.STATEMENTS).encode())
+    want.update(Path(report.__file__).read_bytes())
+    assert base == want.hexdigest()[:16]
+    assert report_asset.code_versions_by_key[report_asset.key] == report.code_version(["explain/model_summary"])
+    real_load = sql.load
+    for changed in ("report/hotspots", "report/columns"):
+        monkeypatch.setattr(sql, "load", lambda n, c=changed: real_load(n) + ("\n-- edited" if n == c else ""))
+        assert report.code_version() != base, changed
+    monkeypatch.setattr(sql, "load", real_load)
+    source = tmp_path / "report.py"
+    source.write_text(Path(report.__file__).read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    monkeypatch.setattr(report, "__file__", str(source))
+    assert report.code_version() != base
+
+
+def test_statements_return_the_columns_the_tables_are_labelled_with(full):
+    # the tables' headers come from the Python tuples, their cells from sql/report/: they must agree
+    db, _, _ = full
+    expected = {
+        "per_request": report.PER_REQUEST_COLS, "intervals": report.INTERVAL_COLS,
+        "fleet_daily": report.FLEET_COLS, "energy_coverage": report.COVERAGE_COLS,
+        "hotspots": report.HOTSPOT_COLS, "sensitivity": report.SENSITIVITY_COLS,
+        "data_quality": (*report.DQ_COLS, *report.DQ_OPTIONAL_COLS), "runs": report.RUN_COLS,
+        "factor_sets": report.FACTOR_COLS,
+        "model_lifecycle": ("row_type", *report.LIFECYCLE_COLS, "per_1000_requests_co2e_market_kg"),
+    }
+    conn = duckdb.connect(str(db), read_only=True)
+    try:
+        db_ = report._Db(conn)
+        for name, cols in expected.items():
+            assert tuple(db_.query(name)[0]) == tuple(cols), name
+    finally:
+        conn.close()
