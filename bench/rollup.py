@@ -113,7 +113,7 @@ def compare(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     with duckdb.connect() as conn:
         conn.execute("SET TimeZone = 'UTC'")
-        rolled = conn.execute(ROLLUP_SQL, {"files": files}).fetch_arrow_table()
+        rolled = conn.execute(ROLLUP_SQL, {"files": files}).to_arrow_table()
     pq.write_table(rolled, minutes_dir / "gpu_energy_minutes" / "rollup.parquet", compression="zstd")
     rollup_s = time.perf_counter() - started
     db_samples, db_minutes = out / "samples.duckdb", out / "minutes.duckdb"
