@@ -70,6 +70,13 @@ def test_rolled_up_day_gives_the_samples_energy_hour_by_hour(tmp_path, collected
     assert days == {"2023-12-31", "2024-01-01"}
     assert scalar(minutes_db, "SELECT count(*) FROM staging.gpu_energy_minutes") == 345
     assert scalar(minutes_db, "SELECT count(*) FROM audit.quarantine") == 0
+    # `lca explain` names the roll-up files it rests on, with the sha256 recorded at staging
+    from lca_pipeline.explain import explain
+    from lca_pipeline.ingest import sha256_file
+
+    files = explain(minutes_db, stage="unallocated", date="2024-01-01", site="s1")["source_files"]
+    rolled_files = {f["path"]: f["sha256"] for f in files if f["input"] == "gpu_energy_minutes"}
+    assert rolled_files and all(sha256_file(Path(path)) == sha for path, sha in rolled_files.items())
 
 
 def test_samples_win_over_the_roll_up_of_the_same_gpu_day(tmp_path, collected):
