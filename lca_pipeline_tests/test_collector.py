@@ -869,3 +869,19 @@ def test_write_mode_is_checked(tmp_path):
     clock = FakeClock(epoch("2024-03-01T12:00:00"))
     with pytest.raises(ValueError, match="write must be one of samples, minutes, both"):
         run(tmp_path, clock, FakeNvml(clock, n_gpus=1), duration_s=2, write="raw")
+
+
+def test_cli_collect_passes_write_mode(tmp_path, monkeypatch):
+    from lca_pipeline import cli
+
+    seen: dict = {}
+
+    def fake_run(out, interval_s, **kw):
+        seen.update(kw, out=out, interval_s=interval_s)
+        return col.CollectorStats(samples=6, minute_rows=2)
+
+    monkeypatch.setattr(col, "run_collector", fake_run)
+    assert cli.main(["collect", "--out", str(tmp_path), "--write", "minutes", "--duration", "3s"]) == 0
+    assert seen["write"] == "minutes" and seen["duration_s"] == 3.0 and seen["out"] == tmp_path
+    assert cli.main(["collect", "--out", str(tmp_path), "--duration", "3s"]) == 0
+    assert seen["write"] == "samples"
