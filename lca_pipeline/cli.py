@@ -175,6 +175,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
         parse_interval(args.interval),
         duration_s=parse_interval(args.duration) if args.duration else None,
         host=args.host,
+        write=args.write,
     )
     print(f"collected {stats.samples} samples into {len(stats.files)} file(s); {stats.errors} error(s)")
     return 0
@@ -255,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     col.add_argument("--interval", default="1s", help="sampling interval, e.g. 1s, 500ms (default 1s)")
     col.add_argument("--duration", help="stop after this long (default: until SIGTERM)")
     col.add_argument("--host", help="host name to record (default: short hostname)")
+    col.add_argument("--write", choices=("samples", "minutes", "both"), default="samples",
+                     help="gpu_samples rows (default), per-GPU per-minute gpu_energy_minutes rows, or both")
     col.set_defaults(func=cmd_collect)
     return parser
 

@@ -2,7 +2,10 @@
 
 One process samples every GPU on the host at a fixed rate (default 1 Hz) and writes the
 ``gpu_samples`` input of the data contract (``docs/data-contract.md``), one file per UTC hour:
-``OUT/gpu_samples/<host>-YYYYMMDDTHH.parquet``.  See ``docs/collector.md``.
+``OUT/gpu_samples/<host>-YYYYMMDDTHH.parquet``.  With ``write="minutes"`` or ``"both"`` it also
+(or only) writes the ``gpu_energy_minutes`` input: one row per GPU and UTC minute with the first
+and last NVML energy-counter reading, so a fleet ships 1,440 rows per GPU-day instead of 86,400.
+See ``docs/collector.md``.
 
 Design notes
 ------------
@@ -40,6 +43,8 @@ __all__ = [
     "CollectorStats",
     "JobResolver",
     "GPU_SAMPLES_COLUMNS",
+    "GPU_ENERGY_MINUTES_COLUMNS",
+    "WRITE_MODES",
     "parse_interval",
     "run_collector",
 ]
@@ -57,8 +62,34 @@ GPU_SAMPLES_COLUMNS = (
     "job_id",
 )
 
+#: Column order of the per-minute roll-up files (docs/data-contract.md, gpu_energy_minutes).
+GPU_ENERGY_MINUTES_COLUMNS = (
+    "ts",
+    "host",
+    "gpu",
+    "first_ts",
+    "last_ts",
+    "first_energy_mj",
+    "last_energy_mj",
+    "first_power_w",
+    "last_power_w",
+    "covered_s",
+    "samples",
+    "min_power_w",
+    "max_power_w",
+    "mean_power_w",
+    "mean_util_pct",
+    "counter_resets",
+    "gpu_uuid",
+    "job_id",
+)
+
+#: What a run writes: raw samples (default), per-minute roll-ups only, or both.
+WRITE_MODES = ("samples", "minutes", "both")
+
 _MIB = float(2**20)
 _SECONDS_PER_HOUR = 3600
+_US_PER_MINUTE = 60_000_000
 
 
 class CollectorError(RuntimeError):
@@ -75,9 +106,12 @@ class CollectorError(RuntimeError):
 
 @dataclass
 class CollectorStats:
-    """What a run did.  ``samples`` counts rows (one per GPU per tick), all of which were written."""
+    """What a run did.  ``samples`` counts samples taken (one per GPU per tick); all of them were
+    written as ``gpu_samples`` rows unless the run wrote roll-ups only."""
 
     samples: int = 0
+    #: per-GPU per-minute roll-up rows written (``write="minutes"`` or ``"both"``)
+    minute_rows: int = 0
     files: list[Path] = field(default_factory=list)
     #: Joules per GPU index from the NVML energy counter (sum of non-negative deltas between the
     #: first and the last sample); ``None`` for a GPU whose counter is not supported.
@@ -239,7 +273,7 @@ def default_host() -> str:
 class _Gpu:
     __slots__ = (
         "index", "handle", "uuid", "name", "lost", "energy_ok", "util_ok", "mem_ok", "procs_ok",
-        "energy_prev", "energy_acc", "energy_seen", "job_id", "logged",
+        "energy_prev", "energy_acc", "energy_seen", "job_id", "logged", "minute",
     )
 
     def __init__(self, index: int, handle: Any, uuid: str | None, name: str) -> None:
@@ -257,6 +291,49 @@ class _Gpu:
         self.energy_seen = False
         self.job_id: str | None = None
         self.logged: set[str] = set()
+        self.minute: _Minute | None = None  # the open roll-up row (write="minutes"/"both")
+
+
+class _Minute:
+    """One GPU's samples within one UTC minute, reduced as they arrive (no list of samples kept)."""
+
+    __slots__ = (
+        "minute", "first_us", "last_us", "first_e", "last_e", "prev_e", "first_p", "last_p",
+        "min_p", "max_p", "sum_p", "n", "util_sum", "util_n", "resets", "jobs",
+    )
+
+    def __init__(self, minute: int, ts_us: int, power_w: float, energy: float | None,
+                 util: float | None, job_id: str | None) -> None:
+        self.minute = minute
+        self.first_us = self.last_us = ts_us
+        self.first_e = self.last_e = self.prev_e = energy
+        self.first_p = self.last_p = self.min_p = self.max_p = self.sum_p = power_w
+        self.n = 1
+        self.util_sum = util or 0.0
+        self.util_n = 0 if util is None else 1
+        self.resets = 0
+        self.jobs: set[str] = set(job_id.split(",")) if job_id else set()
+
+    def add(self, ts_us: int, power_w: float, energy: float | None, util: float | None, job_id: str | None) -> None:
+        self.last_us = ts_us
+        # The row's counter readings are those of its first and last sample: a reading missing at
+        # either end leaves the row to the power fallback; missing readings in between do not
+        # matter, the counter keeps counting.
+        self.last_e = energy
+        if energy is not None:
+            if self.prev_e is not None and energy < self.prev_e:
+                self.resets += 1
+            self.prev_e = energy
+        self.last_p = power_w
+        self.min_p = min(self.min_p, power_w)
+        self.max_p = max(self.max_p, power_w)
+        self.sum_p += power_w
+        self.n += 1
+        if util is not None:
+            self.util_sum += util
+            self.util_n += 1
+        if job_id:
+            self.jobs.update(job_id.split(","))
 
 
 class _HourBuffer:
@@ -275,6 +352,19 @@ class _HourBuffer:
 
     def __len__(self) -> int:
         return len(self.ts_us)
+
+
+class _MinuteBuffer:
+    """Closed roll-up rows of one UTC hour (by minute start), written like a sample hour."""
+
+    __slots__ = ("hour", "rows")
+
+    def __init__(self, hour: int) -> None:
+        self.hour = hour
+        self.rows: list[tuple[int, _Minute, str | None]] = []  # (gpu, row, uuid)
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
 # --------------------------------------------------------------------------------------------
@@ -327,13 +417,15 @@ def _restore_signal_handlers(previous: dict[int, Any]) -> None:
 
 
 class _Writer:
+    folder = "gpu_samples"
+
     def __init__(self, out_dir: Path, host: str) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         self._pa = pa
         self._pq = pq
-        self.dir = Path(out_dir) / "gpu_samples"
+        self.dir = Path(out_dir) / self.folder
         self.dir.mkdir(parents=True, exist_ok=True)
         self.host = host
         self.file_host = _safe_host(host)
@@ -369,7 +461,10 @@ class _Writer:
             ],
             schema=self.schema,
         )
-        base = f"{self.file_host}-{_hour_label(buf.hour)}"
+        return self._write_table(table, buf.hour)
+
+    def _write_table(self, table: Any, hour: int) -> Path:
+        base = f"{self.file_host}-{_hour_label(hour)}"
         tmp = self.dir / f".{base}.{os.getpid()}.{threading.get_ident()}.parquet.tmp"
         try:
             self._pq.write_table(table, tmp, compression=self.compression)
@@ -416,6 +511,60 @@ class _Writer:
             os.close(fd)
 
 
+class _MinuteWriter(_Writer):
+    """Writes ``gpu_energy_minutes`` files: one per UTC hour, named like the sample files."""
+
+    folder = "gpu_energy_minutes"
+
+    def __init__(self, out_dir: Path, host: str) -> None:
+        super().__init__(out_dir, host)
+        pa = self._pa
+        ts = pa.timestamp("us")  # timezone-naive, UTC
+        self.schema = pa.schema(
+            [
+                ("ts", ts), ("host", pa.string()), ("gpu", pa.int32()), ("first_ts", ts), ("last_ts", ts),
+                ("first_energy_mj", pa.float64()), ("last_energy_mj", pa.float64()),
+                ("first_power_w", pa.float64()), ("last_power_w", pa.float64()), ("covered_s", pa.float64()),
+                ("samples", pa.int32()), ("min_power_w", pa.float64()), ("max_power_w", pa.float64()),
+                ("mean_power_w", pa.float64()), ("mean_util_pct", pa.float64()), ("counter_resets", pa.int32()),
+                ("gpu_uuid", pa.string()), ("job_id", pa.string()),
+            ]
+        )
+        assert tuple(self.schema.names) == GPU_ENERGY_MINUTES_COLUMNS
+
+    def write(self, buf: _MinuteBuffer) -> Path:  # type: ignore[override]
+        pa = self._pa
+        rows = sorted(buf.rows, key=lambda r: (r[1].minute, r[0]))
+        cols: dict[str, list[Any]] = {name: [] for name in GPU_ENERGY_MINUTES_COLUMNS}
+        for gpu, m, uuid in rows:
+            counter = m.first_e is not None and m.last_e is not None
+            cols["ts"].append(m.minute * _US_PER_MINUTE)
+            cols["host"].append(self.host)
+            cols["gpu"].append(gpu)
+            cols["first_ts"].append(m.first_us)
+            cols["last_ts"].append(m.last_us)
+            cols["first_energy_mj"].append(m.first_e if counter else None)
+            cols["last_energy_mj"].append(m.last_e if counter else None)
+            cols["first_power_w"].append(m.first_p)
+            cols["last_power_w"].append(m.last_p)
+            cols["covered_s"].append((m.last_us - m.first_us) / 1e6)
+            cols["samples"].append(m.n)
+            cols["min_power_w"].append(m.min_p)
+            cols["max_power_w"].append(m.max_p)
+            cols["mean_power_w"].append(m.sum_p / m.n)
+            cols["mean_util_pct"].append(m.util_sum / m.util_n if m.util_n else None)
+            cols["counter_resets"].append(m.resets)
+            cols["gpu_uuid"].append(uuid)
+            cols["job_id"].append(",".join(sorted(m.jobs, key=_job_sort_key)) if m.jobs else None)
+        arrays = []
+        for f in self.schema:
+            if pa.types.is_timestamp(f.type):
+                arrays.append(pa.array(cols[f.name], pa.int64()).cast(f.type))
+            else:
+                arrays.append(pa.array(cols[f.name], f.type))
+        return self._write_table(pa.Table.from_arrays(arrays, schema=self.schema), buf.hour)
+
+
 # --------------------------------------------------------------------------------------------
 # the collector
 # --------------------------------------------------------------------------------------------
@@ -435,6 +584,7 @@ def run_collector(
     job_refresh_s: float = 10.0,
     progress_every_s: float = 300.0,
     install_signal_handlers: bool = True,
+    write: str = "samples",
 ) -> CollectorStats:
     """Sample every GPU until ``duration_s`` has passed, ``stop_event`` is set, or SIGTERM/SIGINT.
 
@@ -454,11 +604,15 @@ def run_collector(
     job_refresh_s: how often each GPU's process list is re-read for ``job_id`` (0: every sample).
     progress_every_s: period of the progress log line.
     install_signal_handlers: install SIGTERM/SIGINT handlers (only done in the main thread).
+    write: ``"samples"`` (``gpu_samples`` files), ``"minutes"`` (``gpu_energy_minutes`` files only:
+        one row per GPU and UTC minute) or ``"both"``.
 
     Raises :class:`CollectorError` when NVML cannot start, no GPU is usable, every GPU was lost,
     or rows could not be written.
     """
     interval_s = parse_interval(interval_s)
+    if write not in WRITE_MODES:
+        raise ValueError(f"write must be one of {', '.join(WRITE_MODES)}, not {write!r}")
     if duration_s is not None and duration_s < 0:
         raise ValueError("duration_s must be >= 0")
     stop_event = stop_event if stop_event is not None else threading.Event()
@@ -493,7 +647,8 @@ def run_collector(
     mono0 = mono()
     try:
         try:
-            writer = _Writer(Path(out_dir), host)
+            writer = _Writer(Path(out_dir), host) if write != "minutes" else None
+            minute_writer = _MinuteWriter(Path(out_dir), host) if write != "samples" else None
         except OSError as exc:
             raise CollectorError(f"cannot create the output folder under {out_dir}: {exc}", stats) from exc
         gpus = _open_gpus(nvml, stats)
@@ -503,9 +658,10 @@ def run_collector(
             previous_handlers = _install_signal_handlers(stop_event)
         logger.info(
             "collector: sampling %d GPU(s) on %s every %gs (driver %s) into %s",
-            len(gpus), host, interval_s, stats.driver_version, writer.dir,
+            len(gpus), host, interval_s, stats.driver_version,
+            " and ".join(str(w.dir) for w in (writer, minute_writer) if w is not None),
         )
-        loop = _Loop(nvml, gpus, writer, stats, JobResolver(proc_root), job_refresh_s)
+        loop = _Loop(nvml, gpus, writer, stats, JobResolver(proc_root), job_refresh_s, minute_writer)
         try:
             loop.run(
                 interval_s=interval_s,
@@ -520,12 +676,13 @@ def run_collector(
             for g in gpus:
                 stats.energy_j[g.index] = g.energy_acc / 1000.0 if g.energy_ok and g.energy_seen else None
             stats.lost_gpus = sorted(g.index for g in gpus if g.lost)
+            loop.close_minutes(None)  # the last, partial minute of every GPU is a row too
             loop.flush_all()  # raises CollectorError if rows could not be written
         if gpus and all(g.lost for g in gpus):
             raise CollectorError("all GPUs were lost; stopping", stats)
         logger.info(
-            "collector: stopped after %d samples (%d ticks), %d file(s), %d error(s)",
-            stats.samples, stats.ticks, len(stats.files), stats.errors,
+            "collector: stopped after %d samples (%d ticks), %d minute row(s), %d file(s), %d error(s)",
+            stats.samples, stats.ticks, stats.minute_rows, len(stats.files), stats.errors,
         )
         return stats
     finally:
@@ -576,14 +733,17 @@ class _Loop:
         self,
         nvml: Any,
         gpus: list[_Gpu],
-        writer: _Writer,
+        writer: _Writer | None,
         stats: CollectorStats,
         resolver: JobResolver,
         job_refresh_s: float,
+        minute_writer: _MinuteWriter | None = None,
     ) -> None:
         self.nvml = nvml
         self.gpus = gpus
         self.writer = writer
+        self.minute_writer = minute_writer
+        self.pending_minutes: dict[int, _MinuteBuffer] = {}
         self.stats = stats
         self.resolver = resolver
         self.job_refresh_s = max(0.0, float(job_refresh_s))
@@ -636,6 +796,12 @@ class _Loop:
     # ---- one sampling instant -------------------------------------------------------------
     def tick(self, ts: float, now: float) -> None:
         hour = int(ts // _SECONDS_PER_HOUR)
+        ts_us = int(round(ts * 1e6))
+        minute = ts_us // _US_PER_MINUTE
+        if self.minute_writer is not None:
+            # Close every GPU's row of an earlier minute before a rollover flush, so an hour's
+            # roll-up file holds all its minutes (a lost GPU's last row is closed here too).
+            self.close_minutes(minute)
         buf = self.current
         if buf is None or buf.hour != hour:
             buf = self.pending.get(hour)
@@ -646,8 +812,9 @@ class _Loop:
         if self.next_job_refresh is None or now >= self.next_job_refresh:
             self.refresh_jobs()
             self.next_job_refresh = now + self.job_refresh_s
-        ts_us = int(round(ts * 1e6))
         nvml = self.nvml
+        raw = self.writer is not None
+        rollup = self.minute_writer is not None
         samples = 0
         for g in self.gpus:
             if g.lost:
@@ -704,14 +871,20 @@ class _Loop:
                     continue
                 except self.nvml_error as exc:
                     self._count(g, "memory", exc)
-            buf.ts_us.append(ts_us)
-            buf.gpu.append(g.index)
-            buf.power_w.append(power_w)
-            buf.energy_mj.append(energy)
-            buf.util_pct.append(util)
-            buf.mem_used_mib.append(mem)
-            buf.gpu_uuid.append(g.uuid)
-            buf.job_id.append(g.job_id)
+            if raw:
+                buf.ts_us.append(ts_us)
+                buf.gpu.append(g.index)
+                buf.power_w.append(power_w)
+                buf.energy_mj.append(energy)
+                buf.util_pct.append(util)
+                buf.mem_used_mib.append(mem)
+                buf.gpu_uuid.append(g.uuid)
+                buf.job_id.append(g.job_id)
+            if rollup:
+                if g.minute is None:
+                    g.minute = _Minute(minute, ts_us, power_w, energy, util, g.job_id)
+                else:
+                    g.minute.add(ts_us, power_w, energy, util, g.job_id)
             samples += 1
         self.stats.samples += samples
         self.stats.ticks += 1
@@ -752,20 +925,49 @@ class _Loop:
             logger.warning("collector: GPU %d %s read failed (%s); further failures are only counted", g.index, what, exc)
 
     # ---- flushing -------------------------------------------------------------------------
+    def close_minutes(self, minute: int | None) -> None:
+        """Move every GPU's open roll-up row of a minute other than ``minute`` (None: all) to its hour."""
+        for g in self.gpus:
+            m = g.minute
+            if m is None or m.minute == minute:
+                continue
+            hour = m.minute * 60 // _SECONDS_PER_HOUR
+            mbuf = self.pending_minutes.get(hour)
+            if mbuf is None:
+                mbuf = self.pending_minutes[hour] = _MinuteBuffer(hour)
+            mbuf.rows.append((g.index, m, g.uuid))
+            g.minute = None
+
     def flush_all(self, keep: int | None = None) -> None:
         """Write every pending hour except ``keep``; failed hours stay buffered for a retry."""
         failed: list[str] = []
+        for hour in sorted(self.pending_minutes):
+            if hour == keep:
+                continue
+            mbuf = self.pending_minutes[hour]
+            assert self.minute_writer is not None
+            try:
+                path = self.minute_writer.write(mbuf)
+            except Exception as exc:
+                self.stats.errors += 1
+                logger.error("collector: writing %d minute rows for hour %s failed: %s", len(mbuf), _hour_label(hour), exc)
+                failed.append(f"gpu_energy_minutes {_hour_label(hour)}: {exc}")
+                continue
+            self.stats.files.append(path)
+            self.stats.minute_rows += len(mbuf)
+            del self.pending_minutes[hour]
         for hour in sorted(self.pending):
             if hour == keep:
                 continue
             buf = self.pending[hour]
             if len(buf):
+                assert self.writer is not None
                 try:
                     path = self.writer.write(buf)
                 except Exception as exc:
                     self.stats.errors += 1
                     logger.error("collector: writing %d rows for hour %s failed: %s", len(buf), _hour_label(hour), exc)
-                    failed.append(f"{_hour_label(hour)}: {exc}")
+                    failed.append(f"gpu_samples {_hour_label(hour)}: {exc}")
                     continue
                 self.stats.files.append(path)
                 logger.debug("collector: wrote %d rows to %s", len(buf), path)
@@ -773,4 +975,4 @@ class _Loop:
             if self.current is buf:
                 self.current = None
         if failed and keep is None:
-            raise CollectorError("could not write gpu_samples: " + "; ".join(failed), self.stats)
+            raise CollectorError("could not write " + "; ".join(failed), self.stats)

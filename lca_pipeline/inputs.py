@@ -55,6 +55,16 @@ INPUTS: dict[str, InputSpec] = {
             description="GPU telemetry samples (power in W, NVML energy counter in kWh), staged per UTC day.",
         ),
         InputSpec(
+            "gpu_energy_minutes",
+            ("ts", "host", "gpu", "first_ts", "last_ts", "samples", "mean_power_w"),
+            ("first_energy_mj", "last_energy_mj", "first_power_w", "last_power_w", "covered_s", "min_power_w",
+             "max_power_w", "mean_util_pct", "counter_resets", "gpu_uuid", "job_id"),
+            partition_column="ts",
+            deps=("hosts",),
+            description="GPU telemetry rolled up per GPU and UTC minute (first/last NVML counter reading), "
+                        "staged per UTC day.",
+        ),
+        InputSpec(
             "node_samples",
             ("ts", "host", "component", "power_w"),
             partition_column="ts",

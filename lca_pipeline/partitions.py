@@ -16,7 +16,7 @@ from .ingest import discover, try_read
 
 DAYS = dg.DynamicPartitionsDefinition(name="days")
 SINGLE_RUN = dg.BackfillPolicy.single_run()
-TELEMETRY_INPUTS = ("gpu_samples", "node_samples")
+TELEMETRY_INPUTS = ("gpu_samples", "node_samples", "gpu_energy_minutes")
 
 
 def day_key(day: date) -> str:

@@ -126,6 +126,8 @@ class FakeNvml:
         no_energy: set[int] = frozenset(),
         procs: dict[int, list[int]] | None = None,
         slow_read: dict[tuple[int, int], float] | None = None,  # (gpu, power read no) -> extra s
+        reset_at: dict[int, float] | None = None,  # gpu -> epoch s when the driver reloads (counter from 0)
+        power_fn=None,  # (gpu, power read no) -> W reported, instead of the constant P_i
     ) -> None:
         for name in ERROR_NAMES:
             setattr(self, name, type(name, (FakeNVMLError,), {}))
@@ -139,6 +141,8 @@ class FakeNvml:
         self.no_energy = set(no_energy)
         self.procs = procs or {}
         self.slow_read = slow_read or {}
+        self.reset_at = reset_at or {}
+        self.power_fn = power_fn
         self.initialised = False
         self.shutdown_calls = 0
         self.power_reads = [0] * n_gpus
@@ -150,6 +154,8 @@ class FakeNvml:
         return 100.0 + 25.0 * i
 
     def energy_mj(self, i: int, t: float) -> int:
+        if i in self.reset_at and t >= self.reset_at[i]:
+            return int(round(self.power_w(i) * (t - self.reset_at[i]) * 1000))
         return int(round(5_000_000 * (i + 1) + self.power_w(i) * (t - self.t0) * 1000))
 
     # pynvml API
@@ -189,6 +195,8 @@ class FakeNvml:
             raise self.NVMLError_GpuIsLost("GPU is lost")
         if k in self.power_fail.get(i, ()):
             raise self.NVMLError_Unknown("Unknown Error")
+        if self.power_fn is not None:
+            return int(round(self.power_fn(i, k) * 1000))
         return int(self.power_w(i) * 1000)
 
     def nvmlDeviceGetTotalEnergyConsumption(self, h):
@@ -719,3 +727,161 @@ def test_module_imports_without_pynvml_pyarrow_or_pandas():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "0.25"
+
+
+# ------------------------------------------------------------------------------------------
+# per-minute roll-up (write="minutes" / "both")
+# ------------------------------------------------------------------------------------------
+
+
+def read_minutes(out: Path) -> list[dict]:
+    files = sorted((out / "gpu_energy_minutes").glob("*.parquet"))
+    assert files, "no roll-up written"
+    table = pa.concat_tables([pq.read_table(f) for f in files])
+    assert table.column_names == list(col.GPU_ENERGY_MINUTES_COLUMNS)
+    return sorted(table.to_pylist(), key=lambda r: (r["gpu"], r["ts"]))
+
+
+def raw_by_gpu_minute(t: pa.Table) -> dict[tuple[int, datetime], list[dict]]:
+    out: dict[tuple[int, datetime], list[dict]] = {}
+    for r in sorted(t.to_pylist(), key=lambda r: (r["gpu"], r["ts"])):
+        out.setdefault((r["gpu"], r["ts"].replace(second=0, microsecond=0)), []).append(r)
+    return out
+
+
+def test_rollup_rows_match_the_raw_samples_exactly(tmp_path):
+    # 155 s from 12:00:30.25: minute 12:00 has 30 samples, 12:01 and 12:02 60 each, 12:03 five
+    t0 = epoch("2024-03-01T12:00:30.250000")
+    clock = FakeClock(t0)
+    nvml = FakeNvml(clock, n_gpus=3)
+    stats = run(tmp_path, clock, nvml, duration_s=155, write="both")
+    raw = read_rows(tmp_path)
+    rows = read_minutes(tmp_path)
+    assert stats.samples == raw.num_rows == 3 * 155
+    assert stats.minute_rows == len(rows) == 3 * 4
+    assert [p.parent.name for p in stats.files] == ["gpu_energy_minutes", "gpu_samples"]
+    assert [r["samples"] for r in rows if r["gpu"] == 0] == [30, 60, 60, 5]
+    assert [r["covered_s"] for r in rows if r["gpu"] == 0] == [29.0, 59.0, 59.0, 4.0]
+    groups = raw_by_gpu_minute(raw)
+    assert set(groups) == {(r["gpu"], r["ts"]) for r in rows}
+    for r in rows:
+        samples = groups[(r["gpu"], r["ts"])]
+        # the row's readings are the first and last raw sample's, so last - first is the sum of
+        # the raw counter differences inside the minute, to the millijoule
+        assert (r["first_ts"], r["last_ts"]) == (samples[0]["ts"], samples[-1]["ts"])
+        assert (r["first_energy_mj"], r["last_energy_mj"]) == (samples[0]["energy_mj"], samples[-1]["energy_mj"])
+        diffs = sum(b["energy_mj"] - a["energy_mj"] for a, b in zip(samples, samples[1:]))
+        assert r["last_energy_mj"] - r["first_energy_mj"] == diffs
+        p = 100.0 + 25 * r["gpu"]
+        assert (r["min_power_w"], r["max_power_w"], r["mean_power_w"]) == (p, p, p)
+        assert (r["first_power_w"], r["last_power_w"]) == (p, p)
+        assert r["mean_util_pct"] == 10.0 * r["gpu"]
+        assert r["counter_resets"] == 0 and r["gpu_uuid"] == f"GPU-0000-{r['gpu']:04d}" and r["job_id"] is None
+        assert r["host"] == "node01" and r["ts"].second == 0 and r["ts"].microsecond == 0
+    # within-minute spans plus the gaps between minutes telescope to the whole run's counter energy
+    for g in range(3):
+        mine = [r for r in rows if r["gpu"] == g]
+        inside = sum(r["last_energy_mj"] - r["first_energy_mj"] for r in mine)
+        between = sum(b["first_energy_mj"] - a["last_energy_mj"] for a, b in zip(mine, mine[1:]))
+        assert (inside + between) / 1000 == pytest.approx((100 + 25 * g) * 154, abs=1e-3)
+        assert (inside + between) / 1000 == stats.energy_j[g]
+
+
+def test_rollup_min_max_mean_power_and_a_minute_with_one_sample(tmp_path):
+    # starts at 12:00:59: minute 12:00 holds one sample, 12:01 the other three
+    clock = FakeClock(epoch("2024-03-01T12:00:59"))
+    powers = {0: [300.0, 100.0, 200.0, 400.0]}
+    nvml = FakeNvml(clock, n_gpus=1, power_fn=lambda i, k: powers[i][k])
+    run(tmp_path, clock, nvml, duration_s=4, write="minutes")
+    assert not (tmp_path / "gpu_samples").exists()  # roll-up only
+    one, three = read_minutes(tmp_path)
+    assert (one["samples"], one["covered_s"], one["first_ts"], one["last_ts"]) == (1, 0.0, one["last_ts"], one["last_ts"])
+    assert one["first_energy_mj"] == one["last_energy_mj"] is not None
+    assert (one["min_power_w"], one["max_power_w"], one["mean_power_w"]) == (300.0, 300.0, 300.0)
+    assert (three["samples"], three["covered_s"]) == (3, 2.0)
+    assert (three["min_power_w"], three["max_power_w"], three["mean_power_w"]) == (100.0, 400.0, 700.0 / 3)
+    assert (three["first_power_w"], three["last_power_w"]) == (100.0, 400.0)
+    assert three["first_ts"] == datetime(2024, 3, 1, 12, 1, 0)
+    # the second between the two minutes is the counter difference across the boundary
+    assert three["first_energy_mj"] - one["last_energy_mj"] == 100_000
+
+
+def test_rollup_counts_a_counter_reset_inside_the_minute(tmp_path):
+    t0 = epoch("2024-03-01T12:00:00")
+    clock = FakeClock(t0)
+    nvml = FakeNvml(clock, n_gpus=2, reset_at={1: t0 + 70.5})  # GPU 1's driver reloads at 12:01:10.5
+    run(tmp_path, clock, nvml, duration_s=180, write="both")
+    rows = read_minutes(tmp_path)
+    assert [(r["gpu"], r["counter_resets"]) for r in rows] == [(0, 0), (0, 0), (0, 0), (1, 0), (1, 1), (1, 0)]
+    reset_row = rows[4]
+    raw = raw_by_gpu_minute(read_rows(tmp_path))[(1, reset_row["ts"])]
+    backwards = [b["energy_mj"] - a["energy_mj"] for a, b in zip(raw, raw[1:]) if b["energy_mj"] < a["energy_mj"]]
+    assert len(backwards) == 1
+    # last - first is meaningless here (the counter restarted near 0); the flag tells readers so
+    assert reset_row["last_energy_mj"] < reset_row["first_energy_mj"]
+    # the next minute starts from the new counter and is exact again
+    assert rows[5]["last_energy_mj"] - rows[5]["first_energy_mj"] == 125 * 59 * 1000
+
+
+def test_rollup_of_a_lost_gpu_keeps_its_last_partial_minute(tmp_path):
+    clock = FakeClock(epoch("2024-03-01T12:00:00"))
+    nvml = FakeNvml(clock, n_gpus=3, lost_after={2: 75})  # GPU 2 answers 75 samples: 12:00:00 .. 12:01:14
+    stats = run(tmp_path, clock, nvml, duration_s=150, write="minutes")
+    rows = read_minutes(tmp_path)
+    assert stats.lost_gpus == [2]
+    assert [(r["gpu"], r["samples"]) for r in rows] == [
+        (0, 60), (0, 60), (0, 30), (1, 60), (1, 60), (1, 30), (2, 60), (2, 15)]
+    lost_last = rows[-1]
+    assert lost_last["last_ts"] == datetime(2024, 3, 1, 12, 1, 14)
+    assert lost_last["last_energy_mj"] - lost_last["first_energy_mj"] == 150 * 14 * 1000
+    # one file for the hour: the lost GPU's open row was closed before the hour was written
+    assert [p.name for p in stats.files] == ["node01-20240301T12.parquet"]
+    assert stats.minute_rows == 8 and stats.samples == 60 + 60 + 30 + 60 + 60 + 30 + 75
+
+
+def test_rollup_hour_rollover_puts_each_minute_in_its_hour_file(tmp_path):
+    clock = FakeClock(epoch("2024-03-01T10:58:30"))
+    stats = run(tmp_path, clock, FakeNvml(clock, n_gpus=2, no_energy={1}), duration_s=180, write="minutes")
+    names = sorted(p.name for p in (tmp_path / "gpu_energy_minutes").iterdir())
+    assert names == ["node01-20240301T10.parquet", "node01-20240301T11.parquet"]  # no ".1" second file
+    early = pq.read_table(tmp_path / "gpu_energy_minutes" / names[0]).to_pylist()
+    late = pq.read_table(tmp_path / "gpu_energy_minutes" / names[1]).to_pylist()
+    assert sorted({r["ts"].minute for r in early}) == [58, 59] and {r["ts"].hour for r in early} == {10}
+    assert sorted({r["ts"].minute for r in late}) == [0, 1] and {r["ts"].hour for r in late} == {11}
+    assert sum(r["samples"] for r in early + late) == stats.samples == 360
+    # GPU 1 has no energy counter: its rows carry power only
+    assert {(r["first_energy_mj"], r["last_energy_mj"]) for r in early + late if r["gpu"] == 1} == {(None, None)}
+    assert all(r["first_energy_mj"] is not None for r in early + late if r["gpu"] == 0)
+
+
+def test_rollup_job_ids_of_the_minute_are_joined(tmp_path, fake_proc):
+    clock = FakeClock(epoch("2024-03-01T12:00:00"))
+    nvml = FakeNvml(clock, n_gpus=1, procs={0: [200]})  # job 77, then jobs 42 and 9 share the GPU
+    clock.at(epoch("2024-03-01T12:00:15.5"), lambda: nvml.procs.update({0: [100, 250]}))
+    run_collector(tmp_path, nvml=nvml, clock=clock, wait=clock.wait, stop_event=clock.stop, host="node01",
+                  interval_s=1.0, install_signal_handlers=False, duration_s=40, write="minutes",
+                  proc_root=fake_proc.root, job_refresh_s=10)
+    (row,) = read_minutes(tmp_path)
+    assert row["job_id"] == "9,42,77"
+
+
+def test_write_mode_is_checked(tmp_path):
+    clock = FakeClock(epoch("2024-03-01T12:00:00"))
+    with pytest.raises(ValueError, match="write must be one of samples, minutes, both"):
+        run(tmp_path, clock, FakeNvml(clock, n_gpus=1), duration_s=2, write="raw")
+
+
+def test_cli_collect_passes_write_mode(tmp_path, monkeypatch):
+    from lca_pipeline import cli
+
+    seen: dict = {}
+
+    def fake_run(out, interval_s, **kw):
+        seen.update(kw, out=out, interval_s=interval_s)
+        return col.CollectorStats(samples=6, minute_rows=2)
+
+    monkeypatch.setattr(col, "run_collector", fake_run)
+    assert cli.main(["collect", "--out", str(tmp_path), "--write", "minutes", "--duration", "3s"]) == 0
+    assert seen["write"] == "minutes" and seen["duration_s"] == 3.0 and seen["out"] == tmp_path
+    assert cli.main(["collect", "--out", str(tmp_path), "--duration", "3s"]) == 0
+    assert seen["write"] == "samples"

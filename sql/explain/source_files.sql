@@ -19,6 +19,9 @@ used AS (
     SELECT 'gpu_samples', source_file FROM staging.gpu_samples, hours
     WHERE host IN (SELECT host FROM hosts) AND ts >= h0 - INTERVAL 1 HOUR AND ts < h1 + INTERVAL 1 HOUR
     UNION
+    SELECT 'gpu_energy_minutes', source_file FROM staging.gpu_energy_minutes, hours
+    WHERE host IN (SELECT host FROM hosts) AND ts >= h0 - INTERVAL 1 HOUR AND ts < h1 + INTERVAL 1 HOUR
+    UNION
     SELECT 'node_samples', source_file FROM staging.node_samples, hours
     WHERE (host IN (SELECT host FROM hosts)
            OR host IN (SELECT host FROM staging.hosts WHERE role <> 'compute'

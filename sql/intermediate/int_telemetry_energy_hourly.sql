@@ -7,6 +7,10 @@
 -- interval's end (partition_day), so re-running a day replaces exactly its own intervals.
 -- Sums are taken in whole microjoules and microseconds (integers) so that the result does not
 -- depend on the order in which parallel threads add them up: reruns are byte-identical.
+-- GPU-days without samples take their energy from the per-minute roll-up (gpu_energy_minutes): each
+-- row's last minus first counter reading, plus the interval from the previous row's last sample to
+-- its first, under the same rules as a pair of samples. Samples win: a GPU-day with any sample
+-- interval ignores its roll-up rows.
 WITH samples AS (
     SELECT host, 'gpu' AS component, gpu, ts, power_w, energy_counter_kwh, util_pct
     FROM staging.gpu_samples
@@ -79,7 +83,8 @@ pieces AS (
                    END) AS h
         FROM intervals
     )
-)
+),
+sample_hours AS MATERIALIZED (
 SELECT
     host,
     component,
@@ -94,4 +99,107 @@ SELECT
     CAST(sum(CAST(round(util_pct * overlap_s * 1e3) AS HUGEINT)) AS DOUBLE) / 1e3 AS util_pct_x_s
 FROM pieces
 GROUP BY host, component, gpu, hour_start, CAST(t1 AS DATE)
+),
+minute_rows AS (
+    SELECT
+        host, gpu, ts, first_ts, last_ts, samples, covered_s, mean_power_w, mean_util_pct, counter_resets,
+        first_counter_kwh AS c_first,
+        last_counter_kwh AS c_last,
+        coalesce(first_power_w, mean_power_w) AS p_first,
+        lag(last_ts) OVER w AS prev_ts,
+        lag(last_counter_kwh) OVER w AS prev_c,
+        lag(coalesce(last_power_w, mean_power_w)) OVER w AS prev_p
+    FROM staging.gpu_energy_minutes
+    WHERE ts >= CAST($window_start AS TIMESTAMP) - to_seconds($max_gap_s) - INTERVAL 1 MINUTE
+        AND ts < CAST($window_end AS TIMESTAMP)
+    WINDOW w AS (PARTITION BY host, gpu ORDER BY ts)
+),
+minute_used AS (
+    SELECT
+        m.*,
+        m.c_first IS NOT NULL AND m.c_last IS NOT NULL AND m.counter_resets = 0 AND m.c_last >= m.c_first
+            AND (m.c_last - m.c_first) * 3.6e6 <= $max_gpu_power_w * date_diff('microsecond', m.first_ts, m.last_ts) / 1e6
+            AS counter_ok
+    FROM minute_rows AS m
+    WHERE m.ts >= CAST($window_start AS TIMESTAMP)
+        AND NOT EXISTS (
+            SELECT 1 FROM sample_hours AS s
+            WHERE s.component = 'gpu' AND s.host = m.host AND s.gpu = m.gpu AND s.partition_day = CAST(m.ts AS DATE)
+        )
+),
+bridges AS (
+    -- From the previous row's last sample to this row's first: one interval, like a pair of samples.
+    SELECT
+        host, gpu, ts, prev_ts AS t0, first_ts AS t1, mean_util_pct,
+        date_diff('microsecond', prev_ts, first_ts) / 1e6 AS dt_s,
+        CASE
+            WHEN prev_c IS NOT NULL AND c_first IS NOT NULL AND c_first >= prev_c
+                AND (c_first - prev_c) * 3.6e6 <= $max_gpu_power_w * date_diff('microsecond', prev_ts, first_ts) / 1e6
+                THEN 'counter'
+            WHEN prev_c IS NOT NULL AND c_first IS NOT NULL AND c_first < prev_c THEN 'power_after_reset'
+            ELSE 'power'
+        END AS method,
+        CASE
+            WHEN prev_c IS NOT NULL AND c_first IS NOT NULL AND c_first >= prev_c
+                AND (c_first - prev_c) * 3.6e6 <= $max_gpu_power_w * date_diff('microsecond', prev_ts, first_ts) / 1e6
+                THEN c_first - prev_c
+            ELSE (prev_p + p_first) / 2 * (date_diff('microsecond', prev_ts, first_ts) / 1e6) / 3.6e6
+        END AS energy_kwh
+    FROM minute_used
+    WHERE prev_ts IS NOT NULL
+        AND first_ts > prev_ts
+        AND date_diff('microsecond', prev_ts, first_ts) / 1e6 <= $max_gap_s
+),
+minute_pieces AS (
+    -- Inside the minute, first to last sample: exact from the counter when it ran without reset,
+    -- otherwise mean power x covered seconds. It lies inside one hour.
+    SELECT
+        host, gpu, date_trunc('hour', ts) AS hour_start, CAST(ts AS DATE) AS partition_day,
+        CASE WHEN counter_ok THEN c_last - c_first ELSE mean_power_w * covered_s / 3.6e6 END AS energy_kwh,
+        covered_s,
+        samples - 1 AS intervals,
+        CASE WHEN counter_ok THEN samples - 1 ELSE 0 END AS counter_intervals,
+        CASE WHEN counter_ok THEN 0 WHEN c_last < c_first THEN greatest(counter_resets, 1) ELSE counter_resets END
+            AS counter_resets,
+        mean_util_pct * covered_s AS util_pct_x_s
+    FROM minute_used
+    WHERE samples > 1
+    UNION ALL
+    SELECT
+        host, gpu, h AS hour_start, CAST(ts AS DATE) AS partition_day,
+        energy_kwh * overlap_s / dt_s AS energy_kwh,
+        overlap_s AS covered_s,
+        1 AS intervals,
+        CASE WHEN method = 'counter' THEN 1 ELSE 0 END AS counter_intervals,
+        CASE WHEN method = 'power_after_reset' THEN 1 ELSE 0 END AS counter_resets,
+        mean_util_pct * overlap_s AS util_pct_x_s
+    FROM (
+        SELECT
+            *,
+            date_diff('microsecond', greatest(t0, h), least(t1, h + INTERVAL 1 HOUR)) / 1e6 AS overlap_s
+        FROM (
+            SELECT *, unnest(generate_series(date_trunc('hour', t0), t1 - INTERVAL 1 MICROSECOND, INTERVAL 1 HOUR)) AS h
+            FROM bridges
+        )
+    )
+),
+minute_hours AS (
+    SELECT
+        host,
+        'gpu' AS component,
+        gpu,
+        hour_start,
+        partition_day,
+        CAST(sum(CAST(round(energy_kwh * 3.6e12) AS HUGEINT)) AS DOUBLE) / 3.6e12 AS energy_kwh,
+        CAST(sum(CAST(round(covered_s * 1e6) AS BIGINT)) AS DOUBLE) / 1e6 AS covered_s,
+        CAST(sum(intervals) AS BIGINT) AS intervals,
+        CAST(sum(counter_intervals) AS BIGINT) AS counter_intervals,
+        CAST(sum(counter_resets) AS BIGINT) AS counter_resets,
+        CAST(sum(CAST(round(util_pct_x_s * 1e3) AS HUGEINT)) AS DOUBLE) / 1e3 AS util_pct_x_s
+    FROM minute_pieces
+    GROUP BY host, gpu, hour_start, partition_day
+)
+SELECT * FROM sample_hours
+UNION ALL
+SELECT * FROM minute_hours
 ORDER BY host, component, gpu, hour_start, partition_day
