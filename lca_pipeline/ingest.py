@@ -32,6 +32,7 @@ CASCADES: dict[str, tuple[tuple[str, str, str], ...]] = {
     "hosts": (("site", "sites", "site"),),
     "gpu_samples": (("host", "hosts", "host"),),
     "node_samples": (("host", "hosts", "host"),),
+    "gpu_energy_minutes": (("host", "hosts", "host"),),
     "jobs": (("site", "sites", "site"),),
     "allocations": (("job_id", "jobs", "job_id"), ("host", "hosts", "host")),
     "hardware": (("site", "sites", "site"), ("host", "hosts", "host")),

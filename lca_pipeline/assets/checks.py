@@ -93,7 +93,8 @@ MART_TABLES = (
     "asset_embodied", "data_quality", "energy_coverage", "fleet_daily", "hotspots", "job_impacts",
     "model_lifecycle", "model_lifecycle_components", "sensitivity", "site_hourly_impacts", "stage_impacts",
 )
-CASCADE_INPUTS = ("hosts", "gpu_samples", "node_samples", "jobs", "allocations", "hardware", "energy_contracts")
+CASCADE_INPUTS = ("hosts", "gpu_samples", "node_samples", "gpu_energy_minutes", "jobs", "allocations", "hardware",
+                  "energy_contracts")
 
 
 CHECKS = [
