@@ -524,14 +524,16 @@ def _build_stg_groups(conn: duckdb.DuckDBPyConnection, input_name: str, bound: d
 
 
 def validated_ctes(conn: duckdb.DuckDBPyConnection, inputs: tuple[str, ...], data_dirs: list[Path],
-                   params: dict[str, Any], start: datetime, end: datetime) -> tuple[str, dict[str, Any]]:
+                   params: dict[str, Any], start: datetime | None, end: datetime | None
+                   ) -> tuple[str, dict[str, Any]]:
     """CTEs `valid_<input>`: the rows of each telemetry input that pass its staging statement, read
     from the files again, with the parameters they need.
 
     The window reaches back by [telemetry] max_gap_s and one minute, so the first interval of the
     day has its previous sample. Only files whose staging summary has rows in those days are read.
+    Without a window (start None) every staged row is read.
     """
-    stage_start = start - timedelta(seconds=float(params["max_gap_s"])) - timedelta(minutes=1)
+    stage_start = None if start is None else start - timedelta(seconds=float(params["max_gap_s"]) + 60)
     bound = {**params, "stage_start": stage_start, "stage_end": end}
     ctes = []
     for name in inputs:
@@ -542,8 +544,8 @@ def validated_ctes(conn: duckdb.DuckDBPyConnection, inputs: tuple[str, ...], dat
             [name],
         ).fetchall()[0][0]:
             wanted = {p for (p,) in conn.execute(
-                f"SELECT DISTINCT source_file FROM staging.{name} "
-                "WHERE partition_day >= CAST($s AS DATE) AND partition_day < CAST($e AS DATE)",
+                f"SELECT DISTINCT source_file FROM staging.{name} WHERE CAST($s AS DATE) IS NULL "
+                "OR (partition_day >= CAST($s AS DATE) AND partition_day < CAST($e AS DATE))",
                 {"s": stage_start, "e": end},
             ).fetchall()}
         paths = [p for p in discover(data_dirs, name) if str(p) in wanted]
