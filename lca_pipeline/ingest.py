@@ -538,19 +538,35 @@ def validated_ctes(conn: duckdb.DuckDBPyConnection, inputs: tuple[str, ...], dat
     ctes = []
     for name in inputs:
         spec = INPUTS[name]
-        wanted = set()
+        wanted: dict[str, bool] = {}  # file -> holds rows of the window itself (not only the look-back)
         if conn.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'staging' AND table_name = ?",
             [name],
         ).fetchall()[0][0]:
-            wanted = {p for (p,) in conn.execute(
-                f"SELECT DISTINCT source_file FROM staging.{name} WHERE CAST($s AS DATE) IS NULL "
-                "OR (partition_day >= CAST($s AS DATE) AND partition_day < CAST($e AS DATE))",
-                {"s": stage_start, "e": end},
-            ).fetchall()}
+            wanted = dict(conn.execute(
+                f"SELECT source_file, bool_or(CAST($w AS DATE) IS NULL OR partition_day >= CAST($w AS DATE)) "
+                f"FROM staging.{name} WHERE CAST($s AS DATE) IS NULL "
+                "OR (partition_day >= CAST($s AS DATE) AND partition_day < CAST($e AS DATE)) GROUP BY 1",
+                {"s": stage_start, "e": end, "w": start},
+            ).fetchall())
         paths = [p for p in discover(data_dirs, name) if str(p) in wanted]
-        # Files staging could not read were quarantined whole and have no staged rows: none is here.
-        files, _, _ = open_files(conn, name, paths, data_dirs)
+        found = {str(p) for p in paths}
+        # A file only needed for the look-back into the previous day may have been retired since:
+        # that day's first interval then starts at its first sample of the window, as when no
+        # sample precedes it.
+        for path in sorted(p for p, own in wanted.items() if not own and p not in found):
+            progress.warning("%s: staged earlier but gone; the first interval of %s starts without it",
+                             path, start.date() if start else "the window")
+        # Files staging could not read were quarantined whole and have no staged rows: none is here,
+        # so a problem now means the file moved or changed since staging; its energy must not vanish.
+        files, _, problems = open_files(conn, name, paths, data_dirs)
+        missing = sorted(p for p, own in wanted.items() if own and p not in found)
+        if missing or problems:
+            where = missing[0] if missing else f"{problems[0].path} ({problems[0].reason})"
+            raise InputError(
+                f"{where}: staged as {name} input but cannot be read now; restore the file, or re-run "
+                f"staging.{name} for its days so the accounting matches the files"
+            )
         build_source_view(conn, files, spec)
         stmt = f"staging/stg_{name}"
         bound.update(sql.params_for(stmt, bound))

@@ -258,6 +258,31 @@ def test_rematerialising_one_partition_replaces_it(tmp_path):
 
 
 @pytest.mark.slow
+def test_hourly_energy_reads_samples_from_their_files_and_names_one_that_is_gone(tmp_path):
+    data = tmp_path / "sample"
+    generate_sample(data, days=1, interval_s=600)
+    db = tmp_path / "g.duckdb"
+    defs = build_definitions(str(data), str(db))
+    assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition) and not a.is_observable]
+    hourly = [a for a in assets if a.key.to_user_string() == "intermediate/telemetry_energy_hourly"]
+    selection = [a for a in assets if a.key.path[0] == "staging"] + hourly
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("days", ["2024-03-04"])
+    assert dg.materialize(selection, resources=defs.resources, partition_key="2024-03-04", instance=instance).success
+    work = work_path_for(db)
+    # The warehouse holds no sample: staging is a per day, file and host summary.
+    cols = {c for (c,) in query(work, "SELECT column_name FROM information_schema.columns "
+                                      "WHERE table_schema = 'staging' AND table_name = 'gpu_samples'")}
+    assert cols == {"partition_day", "source_file", "host", "rows_staged", "first_ts", "last_ts"}
+    part = data / "gpu_samples" / "part-2024-03-04.parquet"
+    part.rename(tmp_path / "moved.parquet")
+    with pytest.raises(Exception, match=r"part-2024-03-04\.parquet: staged as gpu_samples input but cannot be read now"):
+        dg.materialize(hourly, resources=defs.resources, partition_key="2024-03-04", instance=instance)
+    (tmp_path / "moved.parquet").rename(part)
+    assert dg.materialize(hourly, resources=defs.resources, partition_key="2024-03-04", instance=instance).success
+
+
+@pytest.mark.slow
 def test_lca_demo_end_to_end(tmp_path, capsys):
     data, db = tmp_path / "sample", tmp_path / "w" / "lca.duckdb"
     generate_sample(data, days=1, interval_s=60)
