@@ -381,7 +381,7 @@ def stage_input(
     }
     table = f"staging.{input_name}"
     if spec.partitioned:
-        bound.update(stage_start=window_start, stage_end=window_end)
+        bound.update(stage_start=window_start, stage_end=window_end, find_duplicates=True)
     build = _build_stg_groups if spec.partitioned else _build_stg
     try:
         build(conn, input_name, bound)
@@ -534,7 +534,14 @@ def validated_ctes(conn: duckdb.DuckDBPyConnection, inputs: tuple[str, ...], dat
     Without a window (start None) every staged row is read.
     """
     stage_start = None if start is None else start - timedelta(seconds=float(params["max_gap_s"]) + 60)
-    bound = {**params, "stage_start": stage_start, "stage_end": end}
+    # Staging quarantined every duplicate key of these days; when it found none, none can be here.
+    duplicates = conn.execute(
+        "SELECT count(*) > 0 FROM audit.quarantine WHERE list_contains($inputs, input) "
+        "AND starts_with(reason, 'duplicate key') AND (CAST($s AS DATE) IS NULL "
+        "OR (partition_day >= CAST($s AS DATE) AND partition_day < CAST($e AS DATE)))",
+        {"inputs": list(inputs), "s": stage_start, "e": end},
+    ).fetchall()[0][0]
+    bound = {**params, "stage_start": stage_start, "stage_end": end, "find_duplicates": bool(duplicates)}
     ctes = []
     for name in inputs:
         spec = INPUTS[name]

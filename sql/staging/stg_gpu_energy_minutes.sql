@@ -125,7 +125,9 @@ checked AS NOT MATERIALIZED (
 dup_keys AS (
     SELECT host, gpu, ts
     FROM checked
-    WHERE qa IS NULL
+    -- $find_duplicates is false only when the rows were staged before with no duplicate found
+    -- (the hourly energy step reading them again), which spares it this aggregate over every key.
+    WHERE qa IS NULL AND $find_duplicates
     GROUP BY host, gpu, ts
     HAVING count(*) > 1
 ),

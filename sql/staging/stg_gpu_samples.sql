@@ -73,7 +73,9 @@ dup_keys AS (
     -- alone, instead of a window that sorts every full row. Usually empty.
     SELECT host, gpu, ts
     FROM checked
-    WHERE qa IS NULL
+    -- $find_duplicates is false only when the rows were staged before with no duplicate found
+    -- (the hourly energy step reading them again), which spares it this aggregate over every key.
+    WHERE qa IS NULL AND $find_duplicates
     GROUP BY host, gpu, ts
     HAVING count(*) > 1
 ),

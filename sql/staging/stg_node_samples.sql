@@ -59,7 +59,9 @@ dup_keys AS (
     -- window sorting every full row); only their rows are ranked, the first by file and row kept.
     SELECT host, component, ts
     FROM checked
-    WHERE qa IS NULL
+    -- $find_duplicates is false only when the rows were staged before with no duplicate found
+    -- (the hourly energy step reading them again), which spares it this aggregate over every key.
+    WHERE qa IS NULL AND $find_duplicates
     GROUP BY host, component, ts
     HAVING count(*) > 1
 ),
