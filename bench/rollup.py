@@ -244,7 +244,7 @@ def fleet(args: argparse.Namespace) -> dict:
     seconds = _run(out, db)
     with duckdb.connect(str(db), read_only=True) as conn:
         total = conn.execute("SELECT sum(energy_gpu_kwh) FROM intermediate.gpu_hourly").fetchone()[0]
-        staged = conn.execute("SELECT count(*) FROM staging.gpu_energy_minutes").fetchone()[0]
+        staged = conn.execute("SELECT sum(rows_staged) FROM staging.gpu_energy_minutes").fetchone()[0]
     return {
         "study": "rollup_fleet",
         "gpus": args.gpus,

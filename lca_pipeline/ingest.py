@@ -12,7 +12,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -295,8 +295,15 @@ def _relation(conn: duckdb.DuckDBPyConnection, f: SourceFile, spec: InputSpec, a
     return rel.project(*exprs)
 
 
+def source_view_name(spec: InputSpec) -> str:
+    """The view a staging statement reads: telemetry gets its own name, since the hourly energy step
+    reads all three telemetry inputs' files in one statement."""
+    return f"src_{spec.name}" if spec.partitioned else "src"
+
+
 def build_source_view(conn: duckdb.DuckDBPyConnection, files: list[SourceFile], spec: InputSpec) -> None:
-    """Create the temp view `src`: every file's rows in contract columns plus source_file/source_row."""
+    """Create the temp view `src` (`src_<input>` for telemetry): every file's rows in contract columns
+    plus source_file/source_row."""
     # Typed Parquet columns stay typed (cheap at telemetry scale) unless files of mixed formats
     # or column types must share one union, where everything is read as text and typed in SQL.
     rels = [_relation(conn, f, spec, as_text=False) for f in files]
@@ -310,7 +317,7 @@ def build_source_view(conn: duckdb.DuckDBPyConnection, files: list[SourceFile], 
     view = rels[0]
     for rel in rels[1:]:
         view = view.union(rel)
-    view.create_view("src", replace=True)
+    view.create_view(source_view_name(spec), replace=True)
 
 
 def _file_identity(conn: duckdb.DuckDBPyConnection, input_name: str, f: SourceFile) -> tuple[str, int, int]:
@@ -373,8 +380,11 @@ def stage_input(
         "window_end": window_end,
     }
     table = f"staging.{input_name}"
+    if spec.partitioned:
+        bound.update(stage_start=window_start, stage_end=window_end, find_duplicates=True)
+    build = _build_stg_groups if spec.partitioned else _build_stg
     try:
-        _build_stg(conn, input_name, bound)
+        build(conn, input_name, bound)
     except duckdb.Error:
         # A file whose header and metadata read fine can still be broken inside (a corrupt Parquet
         # page): find it by reading each file whole, quarantine it, and stage the others.
@@ -384,25 +394,33 @@ def stage_input(
         problems += broken
         files = [f for f in files if f.path not in {b.path for b in broken}]
         build_source_view(conn, files, spec)
-        _build_stg(conn, input_name, bound)
+        build(conn, input_name, bound)
     _mark_cascades(conn, input_name)
     conn.execute("BEGIN TRANSACTION")
     try:
-        _ensure_table(conn, table)
         if spec.partitioned:
+            # Telemetry rows are not copied: the table is the per day, file and host summary of the
+            # rows that passed, and the hourly energy step reads those rows from the files again.
+            _ensure_table(conn, table, _SUMMARY)
             conn.execute(
-                f'DELETE FROM {table} WHERE "{spec.partition_column}" >= $s AND "{spec.partition_column}" < $e',
+                f"DELETE FROM {table} WHERE partition_day >= CAST($s AS DATE) AND partition_day < CAST($e AS DATE)",
                 {"s": window_start, "e": window_end},
             )
+            conn.execute(f"INSERT INTO {table} BY NAME {_SUMMARY} ORDER BY partition_day, source_file, host")
         else:
+            _ensure_table(conn, table, f"SELECT * EXCLUDE ({', '.join(QA_COLUMNS)}) FROM _stg")
             conn.execute(f"DELETE FROM {table}")
-        # Small inputs keep file order, so everything computed from them adds up in one order
-        # (byte-identical reruns); telemetry is summed downstream in integers, order-free.
-        order = "" if spec.partitioned else " ORDER BY source_file, source_row"
-        conn.execute(
-            f"INSERT INTO {table} BY NAME SELECT * EXCLUDE ({', '.join(QA_COLUMNS)}) "
-            f"FROM _stg WHERE qa_reason IS NULL{order}"
-        )
+            # Small inputs keep file order, so everything computed from them adds up in one order
+            # (byte-identical reruns).
+            conn.execute(
+                f"INSERT INTO {table} BY NAME SELECT * EXCLUDE ({', '.join(QA_COLUMNS)}) "
+                "FROM _stg WHERE qa_reason IS NULL ORDER BY source_file, source_row"
+            )
+            conn.execute(
+                "CREATE OR REPLACE TEMP TABLE _stg_counts AS SELECT source_file, partition_day, "
+                "count(*) FILTER (WHERE qa_reason IS NULL) AS rows_staged, "
+                "count(*) FILTER (WHERE qa_reason IS NOT NULL) AS rows_quarantined FROM _stg GROUP BY ALL"
+            )
         for name in ("audit/delete_quarantine", "audit/insert_quarantine",
                      "audit/delete_ingest_counts", "audit/insert_ingest_counts"):
             sql.execute(conn, name, bound)
@@ -426,15 +444,17 @@ def stage_input(
         conn.execute("ROLLBACK")
         raise
     staged, quarantined = conn.execute(
-        "SELECT count(*) FILTER (qa_reason IS NULL), count(*) FILTER (qa_reason IS NOT NULL) FROM _stg"
+        "SELECT coalesce(sum(rows_staged), 0), coalesce(sum(rows_quarantined), 0) FROM _stg_counts"
     ).fetchall()[0]
     reasons = dict(
         conn.execute(
             "SELECT qa_reason, count(*) FROM _stg WHERE qa_reason IS NOT NULL GROUP BY 1 ORDER BY 1"
         ).fetchall()
     )
-    conn.execute("DROP TABLE IF EXISTS _stg")
-    conn.execute("DROP VIEW IF EXISTS src")  # the view names files of this run only: never left behind
+    for temp in ("_stg", "_stg_groups", "_stg_counts"):
+        conn.execute(f"DROP TABLE IF EXISTS {temp}")
+    # the view names files of this run only: never left behind
+    conn.execute(f"DROP VIEW IF EXISTS {source_view_name(spec)}")
     for p in problems:
         quarantined += p.rows
         reasons[p.reason] = reasons.get(p.reason, 0) + max(p.rows, 1)
@@ -473,6 +493,94 @@ def _build_stg(conn: duckdb.DuckDBPyConnection, input_name: str, bound: dict[str
     )
 
 
+# A telemetry staging table: per UTC day, file and host, the rows that passed and their time span.
+_SUMMARY = (
+    "SELECT partition_day, source_file, host, rows AS rows_staged, first_ts, last_ts "
+    "FROM _stg_groups WHERE valid"
+)
+
+
+def _build_stg_groups(conn: duckdb.DuckDBPyConnection, input_name: str, bound: dict[str, Any]) -> None:
+    # One pass over the files that keeps only what the warehouse needs: per day, file and host the
+    # count and time span of the rows that passed, and the failed rows themselves (for the
+    # quarantine), as lists that are unpacked into `_stg` with the same columns as other inputs.
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE _stg_groups AS SELECT partition_day, source_file, host, "
+        "qa IS NULL AS valid, count(*) AS rows, min(ts) AS first_ts, max(ts) AS last_ts, "
+        "list(s) FILTER (WHERE qa IS NOT NULL) AS bad "
+        f"FROM ({sql.wrapped(f'staging/stg_{input_name}')}) AS s GROUP BY ALL",
+        sql.params_for(f"staging/stg_{input_name}", bound),
+    )
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE _stg AS SELECT * EXCLUDE (qa, raw), qa.col AS qa_column, "
+        "qa.reason AS qa_reason, qa.raw AS qa_raw, to_json(raw) AS raw_row "
+        "FROM (SELECT unnest(b) FROM (SELECT unnest(bad) AS b FROM _stg_groups WHERE NOT valid))"
+    )
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE _stg_counts AS SELECT source_file, partition_day, "
+        "coalesce(sum(rows) FILTER (WHERE valid), 0) AS rows_staged, "
+        "coalesce(sum(rows) FILTER (WHERE NOT valid), 0) AS rows_quarantined FROM _stg_groups GROUP BY ALL"
+    )
+
+
+def validated_ctes(conn: duckdb.DuckDBPyConnection, inputs: tuple[str, ...], data_dirs: list[Path],
+                   params: dict[str, Any], start: datetime | None, end: datetime | None
+                   ) -> tuple[str, dict[str, Any]]:
+    """CTEs `valid_<input>`: the rows of each telemetry input that pass its staging statement, read
+    from the files again, with the parameters they need.
+
+    The window reaches back by [telemetry] max_gap_s and one minute, so the first interval of the
+    day has its previous sample. Only files whose staging summary has rows in those days are read.
+    Without a window (start None) every staged row is read.
+    """
+    stage_start = None if start is None else start - timedelta(seconds=float(params["max_gap_s"]) + 60)
+    # Staging quarantined every duplicate key of these days; when it found none, none can be here.
+    duplicates = conn.execute(
+        "SELECT count(*) > 0 FROM audit.quarantine WHERE list_contains($inputs, input) "
+        "AND starts_with(reason, 'duplicate key') AND (CAST($s AS DATE) IS NULL "
+        "OR (partition_day >= CAST($s AS DATE) AND partition_day < CAST($e AS DATE)))",
+        {"inputs": list(inputs), "s": stage_start, "e": end},
+    ).fetchall()[0][0]
+    bound = {**params, "stage_start": stage_start, "stage_end": end, "find_duplicates": bool(duplicates)}
+    ctes = []
+    for name in inputs:
+        spec = INPUTS[name]
+        wanted: dict[str, bool] = {}  # file -> holds rows of the window itself (not only the look-back)
+        if conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'staging' AND table_name = ?",
+            [name],
+        ).fetchall()[0][0]:
+            wanted = dict(conn.execute(
+                f"SELECT source_file, bool_or(CAST($w AS DATE) IS NULL OR partition_day >= CAST($w AS DATE)) "
+                f"FROM staging.{name} WHERE CAST($s AS DATE) IS NULL "
+                "OR (partition_day >= CAST($s AS DATE) AND partition_day < CAST($e AS DATE)) GROUP BY 1",
+                {"s": stage_start, "e": end, "w": start},
+            ).fetchall())
+        paths = [p for p in discover(data_dirs, name) if str(p) in wanted]
+        found = {str(p) for p in paths}
+        # A file only needed for the look-back into the previous day may have been retired since:
+        # that day's first interval then starts at its first sample of the window, as when no
+        # sample precedes it.
+        for path in sorted(p for p, own in wanted.items() if not own and p not in found):
+            progress.warning("%s: staged earlier but gone; the first interval of %s starts without it",
+                             path, start.date() if start else "the window")
+        # Files staging could not read were quarantined whole and have no staged rows: none is here,
+        # so a problem now means the file moved or changed since staging; its energy must not vanish.
+        files, _, problems = open_files(conn, name, paths, data_dirs)
+        missing = sorted(p for p, own in wanted.items() if own and p not in found)
+        if missing or problems:
+            where = missing[0] if missing else f"{problems[0].path} ({problems[0].reason})"
+            raise InputError(
+                f"{where}: staged as {name} input but cannot be read now; restore the file, or re-run "
+                f"staging.{name} for its days so the accounting matches the files"
+            )
+        build_source_view(conn, files, spec)
+        stmt = f"staging/stg_{name}"
+        bound.update(sql.params_for(stmt, bound))
+        ctes.append(f"valid_{name} AS NOT MATERIALIZED (SELECT * EXCLUDE (qa, raw) FROM ({sql.wrapped(stmt)}) WHERE qa IS NULL)")
+    return ",\n".join(ctes), bound
+
+
 def _probe(conn: duckdb.DuckDBPyConnection, files: list[SourceFile],
            identities: dict[Path, tuple[str, int, int]]) -> list[FileProblem]:
     """The files that fail when every value is read; each becomes a whole-file quarantine."""
@@ -509,11 +617,9 @@ def _mark_cascades(conn: duckdb.DuckDBPyConnection, input_name: str) -> None:
                              column, value, parent, rows, input_name)
 
 
-def _ensure_table(conn: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Create the staging table from `_stg`'s shape; recreate it if the shape changed."""
-    wanted = conn.execute(
-        f"SELECT * EXCLUDE ({', '.join(QA_COLUMNS)}) FROM _stg LIMIT 0"
-    ).description
+def _ensure_table(conn: duckdb.DuckDBPyConnection, table: str, select: str) -> None:
+    """Create the staging table from the SELECT's shape; recreate it if the shape changed."""
+    wanted = conn.execute(f"SELECT * FROM ({select}) LIMIT 0").description
     wanted_cols = [(d[0], str(d[1])) for d in wanted]
     schema, name = table.split(".")
     have = conn.execute(
@@ -525,9 +631,7 @@ def _ensure_table(conn: duckdb.DuckDBPyConnection, table: str) -> None:
         return
     if have:
         log.warning("%s changed shape; recreating it (earlier partitions must be re-run)", table)
-    conn.execute(
-        f"CREATE OR REPLACE TABLE {table} AS SELECT * EXCLUDE ({', '.join(QA_COLUMNS)}) FROM _stg LIMIT 0"
-    )
+    conn.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM ({select}) LIMIT 0")
 
 
 def data_dirs_for(data_dir: Path, imported_dir: Path | None) -> list[Path]:

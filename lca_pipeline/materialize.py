@@ -49,12 +49,17 @@ def replace_window(
     start: datetime,
     end: datetime,
     column: str = "partition_day",
+    ctes: str = "",
 ) -> None:
-    """Delete the window's rows and insert the SELECT's rows for it, in one transaction."""
-    bound = sql.params_for(name, {**params, "window_start": start, "window_end": end})
+    """Delete the window's rows and insert the SELECT's rows for it, in one transaction.
+
+    `ctes` (with their parameters in `params`) are put in front of the statement's own.
+    """
+    text = sql.with_ctes(name, ctes) if ctes else sql.wrapped(name)
+    bound = sql.params_in(text, {**params, "window_start": start, "window_end": end})
     conn.execute("BEGIN TRANSACTION")
     try:
-        conn.execute(f"CREATE OR REPLACE TEMP TABLE _window AS {sql.wrapped(name)}", bound)
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE _window AS {text}", bound)
         schema, tname = table.split(".")
         exists = conn.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",

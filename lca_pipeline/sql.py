@@ -66,6 +66,24 @@ def params_for(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: params[k] for k in wanted}
 
 
+def params_in(text: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters a composed statement text uses, as params_for does for a file."""
+    wanted = set(_PARAM.findall(text))
+    missing = wanted - params.keys()
+    if missing:
+        raise KeyError(f"statement needs parameters {sorted(missing)}")
+    return {k: params[k] for k in wanted}
+
+
+def with_ctes(name: str, ctes: str) -> str:
+    """The statement with more CTEs put in front of its own (it must start with WITH)."""
+    text = wrapped(name)
+    head = re.search(r"^WITH\s", text, flags=re.MULTILINE)
+    if head is None:
+        raise ValueError(f"sql/{name}.sql must start with WITH to take CTEs")
+    return f"{text[:head.start()]}WITH {ctes},\n{text[head.end():]}"
+
+
 def execute(
     conn: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None
 ) -> duckdb.DuckDBPyConnection:

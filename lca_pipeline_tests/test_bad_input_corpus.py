@@ -503,7 +503,7 @@ def test_accepted_cascade_runs_and_counts_every_child_row(corpus, tmp_path):
     assert code == 0, err
     db = tmp_path / "x.duckdb"
     per_input = dict(_q(db, "SELECT input, count(*) FROM audit.quarantine WHERE reason LIKE 'cascade: %' GROUP BY 1"))
-    clean_b = _q(corpus["clean_db"], "SELECT count(*) FROM staging.gpu_samples WHERE host LIKE 'b-%'")[0][0]
+    clean_b = _q(corpus["clean_db"], "SELECT sum(rows_staged) FROM staging.gpu_samples WHERE host LIKE 'b-%'")[0][0]
     assert per_input["hosts"] == 4 and per_input["gpu_samples"] == clean_b
     printed = sum(int(line.split(" took ")[1].split()[0]) for line in out.splitlines()
                   if "cascade: host" in line and "gpu_samples" in line)

@@ -104,7 +104,7 @@ def test_1000_rows_37_malformed_stage_963_and_quarantine_37(tmp_path):
     hourly_grid(data, {h: 100.0 for h in range(0, 4)})
     expected = _malformed_gpu_file(data)
     db, _ = run(data, tmp_path)
-    assert scalar(db, "SELECT count(*) FROM staging.gpu_samples") == 963
+    assert scalar(db, "SELECT sum(rows_staged) FROM staging.gpu_samples") == 963
     reasons = dict(query(db, "SELECT reason, count(*) FROM audit.quarantine WHERE input = 'gpu_samples' GROUP BY 1"))
     assert reasons == expected
     row = query(db, "SELECT rows_read, rows_staged, rows_quarantined, rows_pending FROM audit.source_files "
@@ -205,7 +205,10 @@ def _fingerprint(db: Path) -> dict:
         totals = conn.execute(
             "SELECT sum(energy_it_kwh), sum(operational_co2e_location_kg), sum(operational_co2e_market_kg), sum(gpu_hours) FROM marts.stage_impacts"
         ).fetchone()
-        staged = conn.execute("SELECT count(*), sum(CAST(power_w AS DECIMAL(38, 6))) FROM staging.gpu_samples").fetchone()
+        # Samples are not stored: what was staged shows in the summary and the energy integrated from it.
+        staged = conn.execute(
+            "SELECT (SELECT sum(rows_staged) FROM staging.gpu_samples), "
+            "(SELECT sum(CAST(energy_kwh AS DECIMAL(38, 12))) FROM intermediate.telemetry_energy_hourly)").fetchone()
     tables.pop("audit.runs")
     tables.pop("audit.publications")
     return {"tables": tables, "totals": totals, "staged": staged}
@@ -239,7 +242,7 @@ def test_rematerialising_one_partition_replaces_it(tmp_path):
         result = dg.materialize(selection, resources=defs.resources, partition_key="2024-03-05", instance=instance)
         assert result.success
     db = work_path_for(db)  # a materialisation outside a full refresh writes the work area, unpublished
-    counts = query(db, "SELECT CAST(ts AS DATE), count(*) FROM staging.gpu_samples GROUP BY 1")
+    counts = query(db, "SELECT partition_day, sum(rows_staged) FROM staging.gpu_samples GROUP BY 1")
     assert [str(d) for d, _ in counts] == ["2024-03-05"]
     with duckdb.connect() as conn:
         in_file = conn.execute("SELECT count(*) FROM read_parquet(?)",
@@ -255,6 +258,31 @@ def test_rematerialising_one_partition_replaces_it(tmp_path):
 
 
 @pytest.mark.slow
+def test_hourly_energy_reads_samples_from_their_files_and_names_one_that_is_gone(tmp_path):
+    data = tmp_path / "sample"
+    generate_sample(data, days=1, interval_s=600)
+    db = tmp_path / "g.duckdb"
+    defs = build_definitions(str(data), str(db))
+    assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition) and not a.is_observable]
+    hourly = [a for a in assets if a.key.to_user_string() == "intermediate/telemetry_energy_hourly"]
+    selection = [a for a in assets if a.key.path[0] == "staging"] + hourly
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("days", ["2024-03-04"])
+    assert dg.materialize(selection, resources=defs.resources, partition_key="2024-03-04", instance=instance).success
+    work = work_path_for(db)
+    # The warehouse holds no sample: staging is a per day, file and host summary.
+    cols = {c for (c,) in query(work, "SELECT column_name FROM information_schema.columns "
+                                      "WHERE table_schema = 'staging' AND table_name = 'gpu_samples'")}
+    assert cols == {"partition_day", "source_file", "host", "rows_staged", "first_ts", "last_ts"}
+    part = data / "gpu_samples" / "part-2024-03-04.parquet"
+    part.rename(tmp_path / "moved.parquet")
+    with pytest.raises(Exception, match=r"part-2024-03-04\.parquet: staged as gpu_samples input but cannot be read now"):
+        dg.materialize(hourly, resources=defs.resources, partition_key="2024-03-04", instance=instance)
+    (tmp_path / "moved.parquet").rename(part)
+    assert dg.materialize(hourly, resources=defs.resources, partition_key="2024-03-04", instance=instance).success
+
+
+@pytest.mark.slow
 def test_lca_demo_end_to_end(tmp_path, capsys):
     data, db = tmp_path / "sample", tmp_path / "w" / "lca.duckdb"
     generate_sample(data, days=1, interval_s=60)
@@ -267,4 +295,4 @@ def test_lca_demo_end_to_end(tmp_path, capsys):
     assert passed == total >= 7
     stages = {s for (s,) in query(db, "SELECT DISTINCT stage FROM marts.stage_impacts")}
     assert {"training", "inference", "experimentation", "unallocated"} <= stages
-    assert scalar(db, "SELECT count(*) FROM staging.gpu_samples") > 0
+    assert scalar(db, "SELECT sum(rows_staged) FROM staging.gpu_samples") > 0

@@ -240,3 +240,22 @@ def test_grid_basis_setting_selects_direct_or_lifecycle(tmp_path):
     (data / "lca.toml").write_text('[grid]\nbasis = "direct"\n')
     db2, _ = run(data, tmp_path, "direct.duckdb")
     assert query(db2, "SELECT operational_co2e_location_kg, grid_basis FROM marts.job_impacts")[0] == (pytest.approx(0.2), "direct")
+
+
+def test_duplicate_sample_in_a_later_file_is_quarantined_and_not_integrated(tmp_path):
+    # Samples are read from their files twice (staging, then hourly energy): the duplicate resolution
+    # must hold in the energy too. a.csv: 100 W every minute for 10 min; b.csv repeats minute 5 at
+    # 3000 W and adds minute 11 at 100 W (so b.csv is read again for the energy).
+    data = tmp_path / "data"
+    base_site(data, gpu_count=1)
+    hourly_grid(data, {0: 100.0})
+    folder = data / "gpu_samples"
+    write(folder, "a", constant_power("h1", 0, 100, 0, 10, 60))
+    write(folder, "b", [{"ts": ts(5), "host": "h1", "gpu": 0, "power_w": 3000.0},
+                        {"ts": ts(11), "host": "h1", "gpu": 0, "power_w": 100.0}])
+    db, _ = run(data, tmp_path)
+    assert query(db, "SELECT source_file LIKE '%b.csv', reason FROM audit.quarantine WHERE input = 'gpu_samples'") == [
+        (True, "duplicate key (host, gpu, ts)")]
+    # 11 one-minute intervals at 100 W = 66,000 J; the 3000 W duplicate would add 60 x 2900 / 2 J.
+    assert scalar(db, "SELECT sum(energy_kwh) FROM intermediate.telemetry_energy_hourly") == pytest.approx(
+        66_000 / 3.6e6, rel=1e-9)

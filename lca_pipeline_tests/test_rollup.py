@@ -68,7 +68,7 @@ def test_rolled_up_day_gives_the_samples_energy_hour_by_hour(tmp_path, collected
     days = {str(d) for (d,) in query(minutes_db, "SELECT DISTINCT CAST(partition_day AS VARCHAR) FROM "
                                                  "intermediate.telemetry_energy_hourly")}
     assert days == {"2023-12-31", "2024-01-01"}
-    assert scalar(minutes_db, "SELECT count(*) FROM staging.gpu_energy_minutes") == 345
+    assert scalar(minutes_db, "SELECT sum(rows_staged) FROM staging.gpu_energy_minutes") == 345
     assert scalar(minutes_db, "SELECT count(*) FROM audit.quarantine") == 0
     # `lca explain` names the roll-up files it rests on, with the sha256 recorded at staging
     from lca_pipeline.explain import explain
@@ -178,7 +178,7 @@ def test_bad_minute_rows_are_quarantined_with_reasons(tmp_path):
     got = query(db, "SELECT column_name, reason FROM audit.quarantine WHERE input = 'gpu_energy_minutes' "
                     "ORDER BY source_row")
     assert got == [(c, r) for _, c, r in bad] + [("ts", "duplicate key (host, gpu, ts)")]
-    assert scalar(db, "SELECT count(*) FROM staging.gpu_energy_minutes") == 1
+    assert scalar(db, "SELECT sum(rows_staged) FROM staging.gpu_energy_minutes") == 1
     balance = query(db, "SELECT rows_read, rows_staged, rows_quarantined, rows_pending FROM audit.source_files "
                         "WHERE input = 'gpu_energy_minutes'")
     assert balance == [(len(rows), 1, len(bad) + 1, 0)]

@@ -135,9 +135,10 @@ CHECKS = [
         blocking=False,
     ),
     sql_check(
-        "staging.gpu_samples",
-        "checks/gpu_samples_units",
-        "Staged GPU power in W within the physical bound; counter in kWh non-negative.",
+        "intermediate.telemetry_energy_hourly",
+        "checks/telemetry_energy_units",
+        "Hourly telemetry energy in kWh: non-negative, at most the device's power bound for a whole hour; "
+        "covered seconds within the hour.",
         blocking=True,
     ),
     sql_check(

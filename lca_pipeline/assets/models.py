@@ -7,6 +7,7 @@ import dagster as dg
 
 from .. import sql
 from ..contract import OWNERS
+from ..ingest import validated_ctes
 from ..materialize import replace_table, replace_window, report, table_metadata
 from ..partitions import DAYS, SINGLE_RUN, window_of
 from ..resources import LcaResource, Warehouse
@@ -24,6 +25,9 @@ class Model:
     # Statements run after the table is built, e.g. recording assumptions in audit.assumptions.
     after: tuple[str, ...] = ()
     lineage: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # Inputs whose validated rows the statement reads from the files as `valid_<input>`
+    # (ingest.validated_ctes) instead of from a staging table.
+    reads_files: tuple[str, ...] = ()
 
 
 def sql_deps(model: Model) -> tuple[str, ...]:
@@ -42,7 +46,7 @@ def model_asset(model: Model) -> dg.AssetsDefinition:
         deps=[dg.AssetKey(d.split(".")) for d in sql_deps(model)],
         partitions_def=DAYS if model.partitioned else None,
         backfill_policy=SINGLE_RUN if model.partitioned else None,
-        code_version=sql.code_version([model.sql_name, *model.after]),
+        code_version=sql.code_version([model.sql_name, *model.after, *(f"staging/stg_{i}" for i in model.reads_files)]),
         description=model.description,
         owners=OWNERS,
         kinds={"duckdb"},
@@ -53,7 +57,10 @@ def model_asset(model: Model) -> dg.AssetsDefinition:
         with warehouse.connect() as conn:
             if model.partitioned:
                 start, end = window_of(context)
-                replace_window(conn, model.table, model.sql_name, params, start, end)
+                ctes = ""
+                if model.reads_files:
+                    ctes, params = validated_ctes(conn, model.reads_files, lca.data_dirs(), params, start, end)
+                replace_window(conn, model.table, model.sql_name, params, start, end, ctes=ctes)
             else:
                 # Hourly-grain tables are small; one thread makes float sums add up in one order,
                 # so identical inputs give byte-identical tables.

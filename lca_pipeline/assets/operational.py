@@ -36,10 +36,7 @@ MODELS = [
         ("staging.gpu_samples", "staging.node_samples", "staging.gpu_energy_minutes"),
         "Energy per host, component, GPU and hour from telemetry (counter or trapezoid), with coverage.",
         partitioned=True,
-        lineage={
-            "energy_kwh": [("staging.gpu_samples", "energy_counter_kwh"), ("staging.gpu_samples", "power_w"),
-                           ("staging.node_samples", "power_w")],
-        },
+        reads_files=("gpu_samples", "node_samples", "gpu_energy_minutes"),
     ),
     Model(
         "intermediate.allocation_hourly",

@@ -4,8 +4,7 @@ SELECT
     $input,
     source_file,
     partition_day,
-    count(*) FILTER (WHERE qa_reason IS NULL),
-    count(*) FILTER (WHERE qa_reason IS NOT NULL),
+    rows_staged,
+    rows_quarantined,
     $run_id
-FROM _stg
-GROUP BY source_file, partition_day
+FROM _stg_counts

@@ -17,16 +17,16 @@ used AS (
     SELECT 'allocations', source_file FROM staging.allocations WHERE job_id IN (SELECT job_id FROM jobs)
     UNION
     SELECT 'gpu_samples', source_file FROM staging.gpu_samples, hours
-    WHERE host IN (SELECT host FROM hosts) AND ts >= h0 - INTERVAL 1 HOUR AND ts < h1 + INTERVAL 1 HOUR
+    WHERE host IN (SELECT host FROM hosts) AND last_ts >= h0 - INTERVAL 1 HOUR AND first_ts < h1 + INTERVAL 1 HOUR
     UNION
     SELECT 'gpu_energy_minutes', source_file FROM staging.gpu_energy_minutes, hours
-    WHERE host IN (SELECT host FROM hosts) AND ts >= h0 - INTERVAL 1 HOUR AND ts < h1 + INTERVAL 1 HOUR
+    WHERE host IN (SELECT host FROM hosts) AND last_ts >= h0 - INTERVAL 1 HOUR AND first_ts < h1 + INTERVAL 1 HOUR
     UNION
     SELECT 'node_samples', source_file FROM staging.node_samples, hours
     WHERE (host IN (SELECT host FROM hosts)
            OR host IN (SELECT host FROM staging.hosts WHERE role <> 'compute'
                        AND site IN (SELECT site FROM _explain_rows)))
-        AND ts >= h0 - INTERVAL 1 HOUR AND ts < h1 + INTERVAL 1 HOUR
+        AND last_ts >= h0 - INTERVAL 1 HOUR AND first_ts < h1 + INTERVAL 1 HOUR
     UNION
     SELECT 'hosts', source_file FROM staging.hosts WHERE host IN (SELECT host FROM hosts)
     UNION

@@ -5,6 +5,9 @@
 -- longer than max_gap_s are not bridged: their time counts as missing coverage. An interval that
 -- crosses an hour boundary is split in proportion to time. Rows are keyed by the UTC day of the
 -- interval's end (partition_day), so re-running a day replaces exactly its own intervals.
+-- The samples are not copied into the warehouse: `valid_<input>` are the rows that pass the input's
+-- staging statement, read from the files again (the runner puts them in front of this statement,
+-- see ingest.validated_ctes), restricted to the days and files staging accounted for.
 -- Sums are taken in whole microjoules and microseconds (integers) so that the result does not
 -- depend on the order in which parallel threads add them up: reruns are byte-identical.
 -- GPU-days without samples take their energy from the per-minute roll-up (gpu_energy_minutes): each
@@ -13,14 +16,16 @@
 -- interval ignores its roll-up rows.
 WITH samples AS (
     SELECT host, 'gpu' AS component, gpu, ts, power_w, energy_counter_kwh, util_pct
-    FROM staging.gpu_samples
+    FROM valid_gpu_samples
     WHERE ts >= CAST($window_start AS TIMESTAMP) - to_seconds($max_gap_s)
         AND ts < CAST($window_end AS TIMESTAMP)
+        AND (source_file, partition_day) IN (SELECT (source_file, partition_day) FROM staging.gpu_samples)
     UNION ALL
     SELECT host, component, NULL AS gpu, ts, power_w, NULL AS energy_counter_kwh, NULL AS util_pct
-    FROM staging.node_samples
+    FROM valid_node_samples
     WHERE ts >= CAST($window_start AS TIMESTAMP) - to_seconds($max_gap_s)
         AND ts < CAST($window_end AS TIMESTAMP)
+        AND (source_file, partition_day) IN (SELECT (source_file, partition_day) FROM staging.node_samples)
 ),
 pairs AS (
     SELECT
@@ -109,9 +114,10 @@ minute_rows AS (
         lag(last_ts) OVER w AS prev_ts,
         lag(last_counter_kwh) OVER w AS prev_c,
         lag(coalesce(last_power_w, mean_power_w)) OVER w AS prev_p
-    FROM staging.gpu_energy_minutes
+    FROM valid_gpu_energy_minutes
     WHERE ts >= CAST($window_start AS TIMESTAMP) - to_seconds($max_gap_s) - INTERVAL 1 MINUTE
         AND ts < CAST($window_end AS TIMESTAMP)
+        AND (source_file, partition_day) IN (SELECT (source_file, partition_day) FROM staging.gpu_energy_minutes)
     WINDOW w AS (PARTITION BY host, gpu ORDER BY ts)
 ),
 minute_used AS (

@@ -32,7 +32,7 @@ WITH typed AS NOT MATERIALIZED (
         TRY_CAST(origin_line AS BIGINT) AS origin_line,
         NULLIF(trim(CAST(import_error AS VARCHAR)), '') AS import_error,
         src AS raw
-    FROM src
+    FROM src_gpu_energy_minutes AS src
 ),
 windowed AS NOT MATERIALIZED (
     SELECT
@@ -40,8 +40,8 @@ windowed AS NOT MATERIALIZED (
         date_diff('microsecond', first_ts, last_ts) / 1e6 AS span_s
     FROM typed
     WHERE ts IS NULL
-        OR CAST($window_start AS TIMESTAMP) IS NULL
-        OR (ts >= CAST($window_start AS TIMESTAMP) AND ts < CAST($window_end AS TIMESTAMP))
+        OR CAST($stage_start AS TIMESTAMP) IS NULL
+        OR (ts >= CAST($stage_start AS TIMESTAMP) AND ts < CAST($stage_end AS TIMESTAMP))
 ),
 checked AS NOT MATERIALIZED (
     SELECT
@@ -125,7 +125,9 @@ checked AS NOT MATERIALIZED (
 dup_keys AS (
     SELECT host, gpu, ts
     FROM checked
-    WHERE qa IS NULL
+    -- $find_duplicates is false only when the rows were staged before with no duplicate found
+    -- (the hourly energy step reading them again), which spares it this aggregate over every key.
+    WHERE qa IS NULL AND $find_duplicates
     GROUP BY host, gpu, ts
     HAVING count(*) > 1
 ),

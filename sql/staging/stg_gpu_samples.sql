@@ -20,14 +20,14 @@ WITH typed AS NOT MATERIALIZED (
         TRY_CAST(origin_line AS BIGINT) AS origin_line,
         NULLIF(trim(CAST(import_error AS VARCHAR)), '') AS import_error,
         src AS raw
-    FROM src
+    FROM src_gpu_samples AS src
 ),
 windowed AS NOT MATERIALIZED (
     SELECT *
     FROM typed
     WHERE ts IS NULL
-        OR CAST($window_start AS TIMESTAMP) IS NULL
-        OR (ts >= CAST($window_start AS TIMESTAMP) AND ts < CAST($window_end AS TIMESTAMP))
+        OR CAST($stage_start AS TIMESTAMP) IS NULL
+        OR (ts >= CAST($stage_start AS TIMESTAMP) AND ts < CAST($stage_end AS TIMESTAMP))
         -- Rows outside the data window belong to no partition: every window quarantines them
         -- (partition_day NULL, so a re-staged window replaces them instead of adding them twice).
         OR ts < CAST($data_start AS TIMESTAMP)
@@ -73,7 +73,9 @@ dup_keys AS (
     -- alone, instead of a window that sorts every full row. Usually empty.
     SELECT host, gpu, ts
     FROM checked
-    WHERE qa IS NULL
+    -- $find_duplicates is false only when the rows were staged before with no duplicate found
+    -- (the hourly energy step reading them again), which spares it this aggregate over every key.
+    WHERE qa IS NULL AND $find_duplicates
     GROUP BY host, gpu, ts
     HAVING count(*) > 1
 ),
