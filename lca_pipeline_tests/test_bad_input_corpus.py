@@ -30,6 +30,9 @@ from lca_pipeline.materialize import ensure_schemas
 from lca_pipeline.sample import generate_sample
 from lca_pipeline.settings import load_settings
 
+# Each test runs the pipeline end to end (seconds each): not in the everyday `-m "not slow"` subset.
+pytestmark = pytest.mark.slow
+
 WINDOW = "outside the data window"
 
 

@@ -18,6 +18,9 @@ import pytest
 from lca_pipeline.runner import run_pipeline
 from lca_pipeline.sample import generate_sample
 
+# Each test runs the pipeline end to end (seconds each): not in the everyday `-m "not slow"` subset.
+pytestmark = pytest.mark.slow
+
 # The module, not the `report` asset that lca_pipeline.assets re-exports under the same name.
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "tables.md"

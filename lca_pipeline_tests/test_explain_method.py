@@ -11,6 +11,9 @@ from lca_pipeline.explain import ExplainError, explain, render_text
 from lca_pipeline.sample import generate_sample
 from lca_pipeline_tests.builders import query, run
 
+# Each test runs the pipeline end to end (seconds each): not in the everyday `-m "not slow"` subset.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def leap(tmp_path_factory) -> Path:

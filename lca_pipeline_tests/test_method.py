@@ -11,6 +11,9 @@ import pytest
 
 from lca_pipeline_tests.builders import T0, query, run, scalar, ts, write
 
+# Each test runs the pipeline end to end (seconds each): not in the everyday `-m "not slow"` subset.
+pytestmark = pytest.mark.slow
+
 
 def _iso(t: datetime) -> str:
     return t.isoformat() + "Z"

@@ -23,6 +23,9 @@ from lca_pipeline.settings import SettingsError
 from lca_pipeline.sample import generate_sample
 from lca_pipeline_tests.builders import query, scalar
 
+# Each test runs the pipeline end to end (seconds each): not in the everyday `-m "not slow"` subset.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 MART_TOTALS = ("SELECT count(*), sum(energy_it_kwh), sum(operational_co2e_location_kg), sum(operational_co2e_market_kg) "
                "FROM marts.stage_impacts")
@@ -171,7 +174,6 @@ def test_lca_run_records_into_the_instance_the_ui_reads(sample, tmp_path, dagste
     assert instance.get_latest_materialization_event(dg.AssetKey(["audit", "publications"])) is not None
 
 
-@pytest.mark.slow
 def test_dagster_job_execute_and_lca_run_give_the_same_warehouse(sample, tmp_path):
     data = _copy(sample, tmp_path)
     db_cli, db_dg = tmp_path / "cli" / "lca.duckdb", tmp_path / "dg" / "lca.duckdb"

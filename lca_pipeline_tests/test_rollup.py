@@ -12,6 +12,9 @@ from lca_pipeline_tests.builders import query, run, scalar, ts, write
 from lca_pipeline_tests.test_collector import FakeClock, FakeNvml, epoch
 from lca_pipeline_tests.test_collector import run as collect
 
+# Each test runs the pipeline end to end (seconds each): not in the everyday `-m "not slow"` subset.
+pytestmark = pytest.mark.slow
+
 HOURLY = ("SELECT host, gpu, hour_start, partition_day, energy_kwh, covered_s, intervals, counter_intervals, "
           "counter_resets FROM intermediate.telemetry_energy_hourly WHERE component = 'gpu' "
           "ORDER BY host, gpu, hour_start, partition_day")

@@ -12,6 +12,9 @@ from lca_pipeline.sample import generate_sample
 from lca_pipeline_tests.builders import T0, query, run
 from lca_pipeline_tests.test_method import _measured_job
 
+# Each test runs the pipeline end to end (seconds each): not in the everyday `-m "not slow"` subset.
+pytestmark = pytest.mark.slow
+
 HEADLINES = ("total_co2e_location_kg", "per_1000_requests_co2e_kg", "break_even_requests")
 # Symmetric triangular on [-1, 1]: F(t) = (t + 1)^2 / 2 below 0, so the 5 % quantile is sqrt(0.1) - 1.
 T05 = math.sqrt(0.1) - 1

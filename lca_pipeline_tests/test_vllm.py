@@ -57,6 +57,7 @@ def test_counter_increases_per_day_with_reset_and_row_accounting(tmp_path):
     assert (first["requests"], first["tokens_in"]) == ("0", "0")
 
 
+@pytest.mark.slow
 def test_per_1000_tokens_through_the_pipeline(tmp_path):
     data = tmp_path / "data"
     _metrics(data / "vllm")  # an importer-kind folder in the data directory
