@@ -6,6 +6,7 @@ the schedule), so history from any year can be loaded and the UI lists only days
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -16,11 +17,23 @@ from .ingest import discover, try_read
 
 DAYS = dg.DynamicPartitionsDefinition(name="days")
 SINGLE_RUN = dg.BackfillPolicy.single_run()
+# No [data] window given: every timestamp counts.
+_ALL_TIME = (datetime(1, 1, 1), datetime(9999, 1, 1))
 TELEMETRY_INPUTS = ("gpu_samples", "node_samples", "gpu_energy_minutes")
 
 
 def day_key(day: date) -> str:
     return day.isoformat()
+
+
+def run_day_keys(tags: Mapping[str, str]) -> list[str]:
+    """Every day key a run covers, from its partition tags (one key, a range, or none)."""
+    start = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
+    if not start:
+        return []
+    first = date.fromisoformat(start)
+    last = date.fromisoformat(tags.get("dagster/asset_partition_range_end") or start)
+    return [day_key(first + timedelta(days=i)) for i in range((last - first).days + 1)]
 
 
 def window_of(context: dg.AssetExecutionContext) -> tuple[datetime, datetime]:
@@ -47,7 +60,7 @@ def file_days(conn: duckdb.DuckDBPyConnection, path: Path, dirs: list[Path],
            f"ELSE timezone('UTC', TRY_CAST({ts} AS TIMESTAMPTZ)) END")
     # Rows outside the [data] window are quarantined by staging and open no partition.
     keep = f"FILTER (WHERE {utc} >= $s AND {utc} < $e)"
-    s, e = window or (datetime(1, 1, 1), datetime(9999, 1, 1))
+    s, e = window or _ALL_TIME
     try:
         rel.create_view("_telemetry", replace=True)
         lo, hi = conn.execute(f"SELECT min({utc}) {keep}, max({utc}) {keep} FROM _telemetry",
@@ -63,7 +76,7 @@ def _job_days(conn: duckdb.DuckDBPyConnection, dirs: list[Path],
               window: tuple[datetime, datetime] | None) -> set[date]:
     """Without telemetry, the first job day (inside the [data] window) keeps the partitioned tables defined."""
     first: date | None = None
-    s, e = window or (datetime(1, 1, 1), datetime(9999, 1, 1))
+    s, e = window or _ALL_TIME
     for path in discover(dirs, "jobs"):
         rel = try_read(conn, path, dirs)
         if rel is None:

@@ -106,7 +106,8 @@ def published_versions(published: Path) -> list[Path]:
 def prune(published: Path, keep: int) -> list[Path]:
     """Delete all but the newest `keep` versions (open readers keep their file until they close)."""
     gone = []
-    for old in published_versions(published)[: max(0, len(published_versions(published)) - max(keep, 1))]:
+    versions = published_versions(published)
+    for old in versions[: max(0, len(versions) - max(keep, 1))]:
         version = old.name[: -len(published.suffix)] if published.suffix else old.name
         for f in [old, *old.parent.glob(f"{version}.*")]:
             f.unlink(missing_ok=True)

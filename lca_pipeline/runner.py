@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import date
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,9 +135,7 @@ def run_pipeline(
             raise FileNotFoundError(f"{data_dir}: no telemetry and no job with a valid start date to run for")
         days = (min(found).isoformat(), max(found).isoformat())
     start, end = days
-    from datetime import date as _date
-
-    register_days(instance, {_date.fromisoformat(start), _date.fromisoformat(end)} | found)
+    register_days(instance, {date.fromisoformat(start), date.fromisoformat(end)} | found)
     job = defs.resolve_job_def("lca_refresh" if report else "lca_tables")
     run_id = str(uuid.uuid4())
     started = time.perf_counter()

@@ -1,23 +1,11 @@
 """Asset checks: each runs one statement in sql/checks that returns `passed` plus evidence columns."""
 
-import datetime as _dt
-
 import dagster as dg
 
 from .. import runlog, sql
 from ..contract import plain
+from ..partitions import run_day_keys
 from ..resources import LcaResource, Warehouse
-
-
-def run_day_list(context: dg.AssetCheckExecutionContext) -> list[str]:
-    """Every day key the run covers, from its partition tags."""
-    tags = context.run.tags
-    start = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
-    if not start:
-        return []
-    end = tags.get("dagster/asset_partition_range_end") or start
-    first, last = _dt.date.fromisoformat(start), _dt.date.fromisoformat(end)
-    return [(first + _dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
 
 
 def _evidence(row: dict) -> str:
@@ -38,7 +26,7 @@ def sql_check(table: str, sql_name: str, description: str, blocking: bool,
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse, lca: LcaResource) -> dg.AssetCheckResult:
         with warehouse.connect() as conn:
-            params = {**lca.settings().sql_params(), "days": run_day_list(context), **(extra or {})}
+            params = {**lca.settings().sql_params(), "days": run_day_keys(context.run.tags), **(extra or {})}
             cursor = sql.execute(conn, sql_name, params)
             columns = [d[0] for d in cursor.description]
             row = dict(zip(columns, cursor.fetchall()[0]))

@@ -20,6 +20,7 @@ from .. import __version__, runlog, sql
 from ..contract import OWNERS
 from ..manifest import build_manifest
 from ..materialize import report, table_metadata
+from ..partitions import run_day_keys
 from ..publish import publish, published_versions, restore_work
 from ..resources import LcaResource, Warehouse
 
@@ -47,10 +48,8 @@ def git_describe() -> str:
 
 def run_days(context: dg.AssetExecutionContext) -> str:
     """The run's partition range as 'first..last' from its tags (the run itself is not partitioned)."""
-    tags = context.run.tags
-    start = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
-    end = tags.get("dagster/asset_partition_range_end") or start
-    return f"{start}..{end}" if start else ""
+    keys = run_day_keys(context.run.tags)
+    return f"{keys[0]}..{keys[-1]}" if keys else ""
 
 
 def sync_runs(conn: duckdb.DuckDBPyConnection, published: Path, override: dict[str, dict[str, Any]] | None = None) -> int:
