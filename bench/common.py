@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -91,6 +92,41 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, echo: bool = Fals
     if check and m.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {m.returncode}:\n{m.stdout[-3000:]}\n{m.stderr[-3000:]}")
     return m
+
+
+def duckdb_version() -> str:
+    try:
+        import duckdb
+
+        return duckdb.__version__
+    except ImportError:
+        return "?"
+
+
+def machine() -> dict:
+    """The machine a study ran on: nproc, CPU model, RAM, Python, DuckDB, git revision."""
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    try:
+        rev = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True,
+                             cwd=REPO, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        rev = "?"
+    return {"nproc": os.cpu_count(), "mem_gb": mem_gb, "cpu": model, "python": platform.python_version(),
+            "duckdb": duckdb_version(), "git": rev}
 
 
 def python() -> str:

@@ -15,6 +15,12 @@ time order (all GPUs of a sample time together), as a collector writes them.
 
 `pending_days` extra days are written under DIR/_pending/gpu_samples/ (invisible to the pipeline),
 for the incremental benchmark to move into place.
+
+`history_interval_s` > 0 makes a long history cheap: the loaded days after the first are sampled every
+`history_interval_s` seconds, while the first day and the pending days keep `interval_s` (the days the
+incremental benchmark times). Hosts, GPUs and jobs are the same on every day, and the energy counter
+stays continuous across a change of interval: each day's first sample adds power x the time since the
+previous day's last sample.
 """
 
 from __future__ import annotations
@@ -48,18 +54,31 @@ class FleetSpec:
     seed: int = 7
     gpus_per_file: int = 128
     pending_days: int = 0
+    history_interval_s: int = 0  # > 0: loaded days 1 .. days-1 sampled at this interval instead
 
     @property
     def hosts(self) -> int:
         return self.gpus // GPUS_PER_HOST
 
+    def interval_of(self, d: int) -> int:
+        """Sampling interval of day d (0 = the first day; days >= `days` are the pending ones)."""
+        if self.history_interval_s and 0 < d < self.days:
+            return self.history_interval_s
+        return self.interval_s
+
+    @property
+    def max_interval_s(self) -> int:
+        return max(self.interval_s, self.history_interval_s)
+
     @property
     def samples_per_day(self) -> int:
+        """Samples of a day at `interval_s` (the first day, a pending day)."""
         return self.gpus * (DAY_S // self.interval_s)
 
     @property
     def samples(self) -> int:
-        return self.samples_per_day * self.days
+        """Samples of the loaded days (not the pending ones)."""
+        return sum(self.gpus * (DAY_S // self.interval_of(d)) for d in range(self.days))
 
     def day(self, d: int) -> str:
         return (datetime.fromisoformat(self.start) + timedelta(days=d)).date().isoformat()
@@ -138,10 +157,14 @@ def _write_day(folder: Path, spec: FleetSpec, d: int, timelines, counter_mj: np.
                rng: np.random.Generator) -> int:
     """One UTC day of gpu_samples, one file per `gpus_per_file` GPUs; advances counter_mj in place."""
     folder.mkdir(parents=True, exist_ok=True)
-    steps = DAY_S // spec.interval_s
+    interval = spec.interval_of(d)
+    steps = DAY_S // interval
     day0_s = d * DAY_S
     t0_us = int(_t0(spec).timestamp()) * 1_000_000 + day0_s * 1_000_000
-    ts_step = t0_us + np.arange(steps, dtype=np.int64) * spec.interval_s * 1_000_000
+    ts_step = t0_us + np.arange(steps, dtype=np.int64) * interval * 1_000_000
+    # seconds since the previous sample: the first one follows the previous day's last sample
+    dt_ms = np.full((steps, 1), interval * 1000.0)
+    dt_ms[0, 0] = spec.interval_of(d - 1) * 1000.0 if d > 0 else interval * 1000.0
     written = 0
     for first in range(0, spec.gpus, spec.gpus_per_file):
         n = min(spec.gpus_per_file, spec.gpus - first)
@@ -149,8 +172,8 @@ def _write_day(folder: Path, spec: FleetSpec, d: int, timelines, counter_mj: np.
         edges = np.zeros((steps + 1, n // GROUP), dtype=np.int32)
         for j in range(n // GROUP):
             starts, ends = timelines[(first // GROUP) + j]
-            a = np.clip(-(-(starts - day0_s) // spec.interval_s), 0, steps)
-            b = np.clip(-(-(ends - day0_s) // spec.interval_s), 0, steps)
+            a = np.clip(-(-(starts - day0_s) // interval), 0, steps)
+            b = np.clip(-(-(ends - day0_s) // interval), 0, steps)
             np.add.at(edges[:, j], a, 1)
             np.add.at(edges[:, j], b, -1)
         busy = np.repeat(np.cumsum(edges[:-1], axis=0) > 0, GROUP, axis=1)
@@ -158,7 +181,7 @@ def _write_day(folder: Path, spec: FleetSpec, d: int, timelines, counter_mj: np.
         level = rng.uniform(520, 680, n).astype(np.float32)
         power = np.where(busy, level + 45 * noise, 75 + 4 * noise).clip(0, 1000).astype(np.float64).round(1)
         util = np.where(busy, np.clip(88 + 8 * noise, 0, 100), 0).astype(np.float64).round(0)
-        energy = counter_mj[first:first + n] + np.cumsum(power * (spec.interval_s * 1000.0), axis=0)
+        energy = counter_mj[first:first + n] + np.cumsum(power * dt_ms, axis=0)
         counter_mj[first:first + n] = energy[-1]
         hosts = np.arange(first, first + n) // GPUS_PER_HOST
         names = pa.array([host_name(h) for h in range(hosts[0], hosts[-1] + 1)], pa.string())
@@ -194,8 +217,8 @@ def generate(out: Path, spec: FleetSpec, log=print) -> dict:
     rng = np.random.default_rng(spec.seed)
     timelines = _timelines(spec, rng)
     counts = _write_tables(out, spec, timelines, rng)
-    if spec.interval_s * 1.2 > 300:  # the pipeline's default max_gap_s (300 s) would call every interval a gap
-        (out / "lca.toml").write_text(f"[telemetry]\nmax_gap_s = {math.ceil(spec.interval_s * 1.03 + 5)}\n")
+    if spec.max_interval_s * 1.2 > 300:  # the pipeline's default max_gap_s (300 s) would call every interval a gap
+        (out / "lca.toml").write_text(f"[telemetry]\nmax_gap_s = {math.ceil(spec.max_interval_s * 1.03 + 5)}\n")
     counter = rng.uniform(1e9, 5e11, spec.gpus).round(0)
     samples = 0
     for d in range(spec.days + spec.pending_days):

@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gen  # noqa: E402
-from common import PROGRESS as PROGRESS_RE, REPO, loadavg  # noqa: E402
+from common import PROGRESS as PROGRESS_RE, REPO, loadavg, machine  # noqa: E402
 
 ROLLUP_SQL = """
 SELECT
@@ -274,7 +274,10 @@ def main() -> None:
         args.gpus = 16 if args.study == "compare" else 10_000
     os.environ.setdefault("DAGSTER_HOME", str(Path(args.out) / "dagster_home"))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    load_start = loadavg()
     result = compare(args) if args.study == "compare" else fleet(args)
+    # as bench/run.py's studies: the machine and the load average at the study's start and end
+    result.update({"load_start": load_start, "load_end": loadavg(), "machine": machine()})
     print(json.dumps(result, default=str))
 
 
