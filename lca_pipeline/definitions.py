@@ -31,8 +31,9 @@ def build_definitions(data_dir: str, database: str, config_file: str | None = No
                 imported_dir=imported_dir or str(published.parent / ".work" / "imported"),
             ),
         },
-        # The work database takes one writer at a time: a run executes its steps in one process.
-        executor=dg.in_process_executor,
+        # In-process by default (the jobs' default run config); `multiprocess` fans the telemetry
+        # slices out while the work database keeps one writer (docs/deployment.md).
+        executor=dg.multi_or_in_process_executor,
     )
 
 

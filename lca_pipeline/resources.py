@@ -22,6 +22,12 @@ from .settings import Settings, load_settings
 # disk beside the work database. Every connection to one file must use the same settings.
 MEMORY_LIMIT = "2500MB"
 
+# Every step that opens the work database carries this tag; the multiprocess and k8s executors run
+# at most one of them at a time (tag_concurrency_limits), since a DuckDB file has one writer.
+# Telemetry slices (assets/slices.py) open no database and run beside them.
+WAREHOUSE_TAG = "lca/warehouse"
+WAREHOUSE_TAGS = {WAREHOUSE_TAG: "writer"}
+
 
 class LcaResource(dg.ConfigurableResource):
     """The data directory, its lca.toml and where importer output goes."""
