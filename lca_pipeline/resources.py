@@ -76,9 +76,13 @@ def connect_utc(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyCon
     return conn
 
 
-def scratch() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the same session settings, for reading input files (no warehouse)."""
-    conn = duckdb.connect()
+def scratch(spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the same session settings, for reading input files (no warehouse).
+
+    With `spill_dir` it keeps the warehouse's memory budget and spills beyond it there (a
+    telemetry slice, which can hold a day of samples in flight).
+    """
+    conn = duckdb.connect(config=_config(spill_dir) if spill_dir is not None else {})
     conn.execute("SET TimeZone = 'UTC'")
     conn.execute("SET enable_progress_bar = false")
     return conn

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
-from lca_pipeline.runner import run_pipeline
+from lca_pipeline import runlog
+from lca_pipeline.runner import INSTANCE_YAML, run_pipeline
 from lca_pipeline.sample import generate_sample
 
 # Runs the pipeline twice, once with a process per step: slow.
@@ -86,3 +91,30 @@ def test_each_slice_holds_its_own_sites_hosts_and_all_slices_make_the_table(samp
     table = conn.execute("SELECT count(*), sum(energy_kwh) FROM intermediate.telemetry_energy_hourly").fetchall()[0]
     assert union[0] == table[0] > 0
     assert union[1] == pytest.approx(table[1], rel=1e-12)
+
+
+def test_a_killed_runs_publish_slot_is_given_back(sample, tmp_path):
+    # The instance `lca` writes limits the publish pool to one slot; a run killed while publishing
+    # keeps its claim, and the next refresh must not wait for it forever.
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(INSTANCE_YAML, encoding="utf-8")
+    instance = dg.DagsterInstance.from_config(str(home))
+    db = tmp_path / "w" / "lca.duckdb"
+    db.parent.mkdir()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    killed = "0dead000-0000-4000-8000-000000000000"
+    runlog.append(db, "started", killed, pid=gone.pid, host=socket.gethostname())
+    # What a step does before its first claim: the pool takes the instance's default limit (1).
+    instance.event_log_storage.initialize_concurrency_limit_to_default("lca_publish")
+    assert instance.event_log_storage.claim_concurrency_slot("lca_publish", killed, "audit__publications").is_claimed
+    assert not instance.event_log_storage.claim_concurrency_slot("lca_publish", "other", "x").is_claimed
+    instance.event_log_storage.free_concurrency_slots_for_run("other")
+
+    done = subprocess.run([sys.executable, "-m", "lca_pipeline.cli", "run", "--data", str(sample), "--db", str(db)],
+                          env={**os.environ, "DAGSTER_HOME": str(home)}, capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [r["status"] for r in runlog.runs(db)] == ["abandoned", "success"]
+    assert not instance.event_log_storage.get_concurrency_info("lca_publish").claimed_slots

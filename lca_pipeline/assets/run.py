@@ -79,6 +79,11 @@ def runs(context: dg.AssetExecutionContext, warehouse: Warehouse, lca: LcaResour
     started = time.perf_counter()
     published = warehouse.published
     abandoned = runlog.mark_abandoned(published)
+    storage = context.instance.event_log_storage
+    for run_id in abandoned if storage.supports_global_concurrency_limits else ():
+        # A killed run never gave back its concurrency slots, e.g. the publish pool's only one:
+        # without this the next publish would wait for it forever.
+        storage.free_concurrency_slots_for_run(run_id)
     busy = [r for r in runlog.running(published) if r["run_id"] != context.run_id]
     if busy:
         r = busy[-1]

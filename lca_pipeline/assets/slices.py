@@ -112,7 +112,8 @@ def _exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
 def integrate_slice(model: Model, day: date, site: str, shared: Path, out_dir: Path, lca: LcaResource,
                     run_id: str) -> tuple[Path, int]:
     """Run the model's statement for one day and one site's hosts, writing one Parquet file."""
-    conn = scratch()
+    spill = out_dir.parent / ".spill" / f"{day.isoformat()}-{os.getpid()}"
+    conn = scratch(spill)
     try:
         conn.execute("CREATE SCHEMA staging")
         conn.execute("CREATE SCHEMA audit")
@@ -148,6 +149,7 @@ def integrate_slice(model: Model, day: date, site: str, shared: Path, out_dir: P
         return target, int(rows)
     finally:
         conn.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def _slice_op(model: Model) -> dg.OpDefinition:
