@@ -23,10 +23,11 @@ from .settings import Settings, load_settings
 MEMORY_LIMIT = "2500MB"
 
 # Every step that opens the work database carries this tag; the multiprocess and k8s executors run
-# at most one of them at a time (tag_concurrency_limits), since a DuckDB file has one writer.
+# at most one of them at a time (tag_concurrency_limits), since a DuckDB file has one writer, and
+# dagster-celery sends them to one queue served by a single worker (executors.py).
 # Telemetry slices (assets/slices.py) open no database and run beside them.
 WAREHOUSE_TAG = "lca/warehouse"
-WAREHOUSE_TAGS = {WAREHOUSE_TAG: "writer"}
+WAREHOUSE_TAGS = {WAREHOUSE_TAG: "writer", "dagster-celery/queue": "lca-warehouse"}
 
 
 class LcaResource(dg.ConfigurableResource):

@@ -22,7 +22,7 @@ from .ingest import discover
 from .inputs import INPUTS
 from .manifest import manifest_path
 from .partitions import data_days, register_days
-from .resources import WAREHOUSE_TAG, read_published
+from .resources import read_published
 from .settings import load_settings
 
 sql.register("explain/model_summary")
@@ -103,30 +103,13 @@ def check_data_dir(data_dir: Path) -> None:
         )
 
 
-def execution_config(executor: str = "in_process", max_concurrent: int | None = None) -> dict:
-    """Run config that picks the executor: in-process (the default), or one process per step.
-
-    With `multiprocess` the telemetry slices run in parallel while steps that open the work
-    database (tagged lca/warehouse) still run one at a time. Step processes fork from a server
-    that has imported the pipeline once, which saves a second or more per step.
-    """
-    if executor == "in_process":
-        return {"in_process": {}}
-    if executor != "multiprocess":
-        raise ValueError(f"executor {executor!r}: choose in_process or multiprocess")
-    return {"multiprocess": {
-        "max_concurrent": max_concurrent or os.cpu_count() or 1,
-        "tag_concurrency_limits": [{"key": WAREHOUSE_TAG, "limit": 1}],
-        "start_method": {"forkserver": {"preload_modules": ["lca_pipeline.assets"]}},
-    }}
-
-
-def job_for(data_dir: str, database: str, config_file: str | None, imported_dir: str, job_name: str
-            ) -> dg.JobDefinition:
+def job_for(data_dir: str, database: str, config_file: str | None, imported_dir: str, job_name: str,
+            executor: str = "in_process", max_concurrent: int | None = None) -> dg.JobDefinition:
     """The job bound to one data folder and database, rebuilt the same way in each step process."""
     from .definitions import build_definitions
 
-    return build_definitions(data_dir, database, config_file, imported_dir).resolve_job_def(job_name)
+    return build_definitions(data_dir, database, config_file, imported_dir, executor,
+                             max_concurrent).resolve_job_def(job_name)
 
 
 def run_pipeline(
@@ -153,7 +136,8 @@ def run_pipeline(
     # Validated here too, so a bad lca.toml is reported before anything runs; the job parses it once.
     settings = load_settings(config or data_dir / "lca.toml")
     check_data_dir(data_dir)
-    defs = build_definitions(str(data_dir), str(db), str(config) if config else None, str(imported_dir))
+    defs = build_definitions(str(data_dir), str(db), str(config) if config else None, str(imported_dir),
+                             executor, max_concurrent)
     instance = instance or persistent_instance()
     # Telemetry in importer folders has days only once converted: the job converts them on every run
     # (its imports step); before the first run, a preview conversion tells which days to run.
@@ -182,8 +166,7 @@ def run_pipeline(
         selection = sorted(keys, key=lambda k: k.to_user_string())
     tags = {"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end,
             "lca/launcher": launcher}
-    run_config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
-                  "execution": {"config": execution_config(executor, max_concurrent)}}
+    run_config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     if executor == "in_process":
         result = job.execute_in_process(run_id=run_id, instance=instance, tags=tags, run_config=run_config,
                                         raise_on_error=False, asset_selection=selection)
@@ -192,7 +175,7 @@ def run_pipeline(
         recon = dg.build_reconstructable_job(
             "lca_pipeline.runner", "job_for",
             reconstructable_args=(str(data_dir), str(db), str(config) if config else None, str(imported_dir),
-                                  job.name))
+                                  job.name, executor, max_concurrent))
         with dg.execute_job(recon, instance=instance, run_config=run_config, tags=tags,
                             raise_on_error=False, asset_selection=selection) as result:
             run_id = result.run_id

@@ -14,9 +14,6 @@ from .report import report
 from .run import imports, publications_asset, record_failure, runs
 from .staging import STAGING_ASSETS
 
-# Steps run in one process unless a launch asks for `multiprocess` (runner.execution_config).
-_IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
-
 _TABLES: list[dg.AssetsDefinition] = [
     *STAGING_ASSETS, *FACTOR_ASSETS, *OPERATIONAL_ASSETS, *EMBODIED_ASSETS, *LIFECYCLE_ASSETS,
 ]
@@ -31,7 +28,6 @@ refresh_job = dg.define_asset_job(
     partitions_def=DAYS,
     hooks={record_failure},
     tags={"lca/refresh": "1"},
-    config=_IN_PROCESS,
     description="Stage the inputs for a day (or range of days), rebuild the marts and publish them.",
 )
 
@@ -41,7 +37,6 @@ tables_job = dg.define_asset_job(
     partitions_def=DAYS,
     hooks={record_failure},
     tags={"lca/refresh": "1"},
-    config=_IN_PROCESS,
     description="Like lca_refresh, without drawing the HTML report.",
 )
 
