@@ -89,7 +89,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     print(f"lca run: data {args.data} -> {args.db}")
     outcome = run_pipeline(Path(args.data), Path(args.db), Path(args.config) if args.config else None,
-                           days=_days(args.days), select=args.select, launcher=f"lca {args.command}")
+                           days=_days(args.days), select=args.select, launcher=f"lca {args.command}",
+                           executor=getattr(args, "executor", "in_process"),
+                           max_concurrent=getattr(args, "max_concurrent", None))
     _print_summary(Path(args.db), outcome)
     return 0
 
@@ -206,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--days", help="only these UTC days: YYYY-MM-DD or FIRST..LAST (default: every day in the data)")
     run.add_argument("--select", action="append",
                      help="only this asset (and what the run always does), e.g. marts/stage_impacts; repeatable")
+    run.add_argument("--executor", choices=("in_process", "multiprocess"), default="in_process",
+                     help="in_process (default): every step in this process; multiprocess: one process per "
+                          "step, telemetry slices in parallel (docs/deployment.md)")
+    run.add_argument("--max-concurrent", type=int, help="multiprocess: steps at once (default: CPU count)")
     run.set_defaults(func=cmd_run)
 
     st = sub.add_parser("status", help="last run, published version and age, telemetry freshness, failing checks")

@@ -8,12 +8,18 @@ from pathlib import Path
 import dagster as dg
 
 from .assets.raw import raw_inputs
+from .executors import executor_for
 from .resources import LcaResource, Warehouse
 
 
 def build_definitions(data_dir: str, database: str, config_file: str | None = None,
-                      imported_dir: str | None = None) -> dg.Definitions:
-    """Definitions bound to one data directory and one published DuckDB file (CLI, UI and tests)."""
+                      imported_dir: str | None = None, executor: str = "in_process",
+                      max_concurrent: int | None = None) -> dg.Definitions:
+    """Definitions bound to one data directory and one published DuckDB file (CLI, UI and tests).
+
+    `executor` picks how a run's steps execute (executors.KINDS, docs/deployment.md); every
+    executor runs the same job.
+    """
     from .assets import ASSETS, CHECKS, JOBS, SCHEDULES, SENSORS
 
     published = Path(database)
@@ -31,8 +37,7 @@ def build_definitions(data_dir: str, database: str, config_file: str | None = No
                 imported_dir=imported_dir or str(published.parent / ".work" / "imported"),
             ),
         },
-        # The work database takes one writer at a time: a run executes its steps in one process.
-        executor=dg.in_process_executor,
+        executor=executor_for(executor, max_concurrent),
     )
 
 
@@ -42,4 +47,5 @@ defs = build_definitions(
     database=os.environ.get("LCA_DB", "data/warehouse/lca.duckdb"),
     config_file=os.environ.get("LCA_CONFIG") or None,
     imported_dir=os.environ.get("LCA_IMPORTED_DIR") or None,
+    executor=os.environ.get("LCA_EXECUTOR") or "in_process",
 )

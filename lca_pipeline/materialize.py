@@ -79,6 +79,35 @@ def replace_window(
         raise
 
 
+def load_window(conn: duckdb.DuckDBPyConnection, table: str, paths: list[str], start: datetime, end: datetime,
+                column: str = "partition_day") -> None:
+    """Replace the window's rows of `table` with the rows of Parquet partitions, in one transaction.
+
+    Rows go in sorted by every column, so the table does not depend on which slice finished first.
+    """
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute("CREATE OR REPLACE TEMP TABLE _window AS SELECT * FROM read_parquet($p, hive_partitioning = false) ORDER BY ALL",
+                     {"p": paths})
+        schema, tname = table.split(".")
+        exists = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [schema, tname],
+        ).fetchall()[0][0]
+        if not exists:
+            conn.execute(f"CREATE TABLE {table} AS SELECT * FROM _window LIMIT 0")
+        conn.execute(
+            f'DELETE FROM {table} WHERE "{column}" >= CAST($s AS DATE) AND "{column}" < CAST($e AS DATE)',
+            {"s": start, "e": end},
+        )
+        conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _window")
+        conn.execute("DROP TABLE _window")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
 def _quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 

@@ -22,6 +22,13 @@ from .settings import Settings, load_settings
 # disk beside the work database. Every connection to one file must use the same settings.
 MEMORY_LIMIT = "2500MB"
 
+# Every step that opens the work database carries this tag; the multiprocess and k8s executors run
+# at most one of them at a time (tag_concurrency_limits), since a DuckDB file has one writer, and
+# dagster-celery sends them to one queue served by a single worker (executors.py).
+# Telemetry slices (assets/slices.py) open no database and run beside them.
+WAREHOUSE_TAG = "lca/warehouse"
+WAREHOUSE_TAGS = {WAREHOUSE_TAG: "writer", "dagster-celery/queue": "lca-warehouse"}
+
 
 class LcaResource(dg.ConfigurableResource):
     """The data directory, its lca.toml and where importer output goes."""
@@ -70,9 +77,13 @@ def connect_utc(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyCon
     return conn
 
 
-def scratch() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the same session settings, for reading input files (no warehouse)."""
-    conn = duckdb.connect()
+def scratch(spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the same session settings, for reading input files (no warehouse).
+
+    With `spill_dir` it keeps the warehouse's memory budget and spills beyond it there (a
+    telemetry slice, which can hold a day of samples in flight).
+    """
+    conn = duckdb.connect(config=_config(spill_dir) if spill_dir is not None else {})
     conn.execute("SET TimeZone = 'UTC'")
     conn.execute("SET enable_progress_bar = false")
     return conn

@@ -73,7 +73,14 @@ def persistent_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def _first_failure(result: dg.ExecuteInProcessResult) -> str | None:
+@dataclass
+class _Events:
+    """The events of a finished run, kept after its result's instance context closes."""
+
+    all_events: list
+
+
+def _first_failure(result: dg.ExecuteInProcessResult | _Events) -> str | None:
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             err = event.event_specific_data.error
@@ -96,6 +103,15 @@ def check_data_dir(data_dir: Path) -> None:
         )
 
 
+def job_for(data_dir: str, database: str, config_file: str | None, imported_dir: str, job_name: str,
+            executor: str = "in_process", max_concurrent: int | None = None) -> dg.JobDefinition:
+    """The job bound to one data folder and database, rebuilt the same way in each step process."""
+    from .definitions import build_definitions
+
+    return build_definitions(data_dir, database, config_file, imported_dir, executor,
+                             max_concurrent).resolve_job_def(job_name)
+
+
 def run_pipeline(
     data_dir: Path,
     db: Path,
@@ -106,6 +122,8 @@ def run_pipeline(
     select: list[str] | None = None,
     instance: dg.DagsterInstance | None = None,
     launcher: str = "lca run",
+    executor: str = "in_process",
+    max_concurrent: int | None = None,
 ) -> RunOutcome:
     """Launch the refresh job over every day of data (or `days`) and wait for it."""
     from .definitions import build_definitions
@@ -118,7 +136,8 @@ def run_pipeline(
     # Validated here too, so a bad lca.toml is reported before anything runs; the job parses it once.
     settings = load_settings(config or data_dir / "lca.toml")
     check_data_dir(data_dir)
-    defs = build_definitions(str(data_dir), str(db), str(config) if config else None, str(imported_dir))
+    defs = build_definitions(str(data_dir), str(db), str(config) if config else None, str(imported_dir),
+                             executor, max_concurrent)
     instance = instance or persistent_instance()
     # Telemetry in importer folders has days only once converted: the job converts them on every run
     # (its imports step); before the first run, a preview conversion tells which days to run.
@@ -145,15 +164,22 @@ def run_pipeline(
 
         keys = {dg.AssetKey(s.replace(".", "/").split("/")) for s in select} | {RUNS, IMPORTS, PUBLICATIONS}
         selection = sorted(keys, key=lambda k: k.to_user_string())
-    result = job.execute_in_process(
-        run_id=run_id,
-        instance=instance,
-        tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end,
-              "lca/launcher": launcher},
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-        raise_on_error=False,
-        asset_selection=selection,
-    )
+    tags = {"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end,
+            "lca/launcher": launcher}
+    run_config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+    if executor == "in_process":
+        result = job.execute_in_process(run_id=run_id, instance=instance, tags=tags, run_config=run_config,
+                                        raise_on_error=False, asset_selection=selection)
+    else:
+        # Step processes rebuild the job from these arguments (a reconstructable job).
+        recon = dg.build_reconstructable_job(
+            "lca_pipeline.runner", "job_for",
+            reconstructable_args=(str(data_dir), str(db), str(config) if config else None, str(imported_dir),
+                                  job.name, executor, max_concurrent))
+        with dg.execute_job(recon, instance=instance, run_config=run_config, tags=tags,
+                            raise_on_error=False, asset_selection=selection) as result:
+            run_id = result.run_id
+            result = _Events(result.all_events)
     checks = [
         (f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}",
          e.asset_check_evaluation_data.passed)

@@ -5,7 +5,7 @@ import dagster as dg
 from .. import runlog, sql
 from ..contract import plain
 from ..partitions import run_day_keys
-from ..resources import LcaResource, Warehouse
+from ..resources import WAREHOUSE_TAGS, LcaResource, Warehouse
 
 
 def _evidence(row: dict) -> str:
@@ -19,6 +19,7 @@ def sql_check(table: str, sql_name: str, description: str, blocking: bool,
     check_name = name or sql_name.split("/")[-1]
 
     @dg.asset_check(
+        op_tags=WAREHOUSE_TAGS,
         asset=dg.AssetKey(table.split(".")),
         name=check_name,
         description=description,
@@ -51,6 +52,7 @@ def finite_check(table: str) -> dg.AssetChecksDefinition:
     schema, name = table.split(".")
 
     @dg.asset_check(
+        op_tags=WAREHOUSE_TAGS,
         asset=dg.AssetKey([schema, name]),
         name="finite_values",
         description=f"No NaN or Infinity in any floating-point column of {table}.",

@@ -8,7 +8,7 @@ from .. import sql
 from ..factors import FACTOR_SET_VERSION, FACTOR_TABLES, factor_path
 from ..contract import OWNERS, sha256_file
 from ..materialize import replace_table, report, table_metadata
-from ..resources import Warehouse
+from ..resources import WAREHOUSE_TAGS, Warehouse
 from .run import RUNS
 
 sql.register("audit/create_factor_sets", "audit/delete_factor_set", "audit/insert_factor_set")
@@ -27,6 +27,7 @@ def _factor_asset(table: str) -> dg.AssetsDefinition:
     path = factor_path(table)
 
     @dg.asset(
+        op_tags=WAREHOUSE_TAGS,
         key=dg.AssetKey(["staging", table]),
         group_name="staging",
         deps=[RUNS],

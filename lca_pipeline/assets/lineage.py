@@ -7,7 +7,7 @@ import dagster as dg
 from .. import sql
 from ..contract import OWNERS
 from ..materialize import report, table_metadata
-from ..resources import Warehouse
+from ..resources import WAREHOUSE_TAGS, Warehouse
 
 sql.register("audit/create_table_lineage", "audit/delete_table_lineage", "audit/insert_table_lineage")
 
@@ -31,6 +31,7 @@ def lineage_asset(assets: list[dg.AssetsDefinition]) -> dg.AssetsDefinition:
     tables, upstreams = [t for t, _ in pairs], [u for _, u in pairs]
 
     @dg.asset(
+        op_tags=WAREHOUSE_TAGS,
         key=dg.AssetKey(["audit", "table_lineage"]),
         group_name="audit",
         deps=keys,

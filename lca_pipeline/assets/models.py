@@ -10,7 +10,7 @@ from ..contract import OWNERS
 from ..ingest import validated_ctes
 from ..materialize import replace_table, replace_window, report, table_metadata
 from ..partitions import DAYS, SINGLE_RUN, window_of
-from ..resources import LcaResource, Warehouse
+from ..resources import WAREHOUSE_TAGS, LcaResource, Warehouse
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,17 @@ def sql_deps(model: Model) -> tuple[str, ...]:
 
 
 def model_asset(model: Model) -> dg.AssetsDefinition:
+    if model.reads_files:
+        # Integrating telemetry from the files is split into (day, site) slices that run as
+        # separate steps (assets/slices.py).
+        from .slices import sliced_asset
+
+        return sliced_asset(model)
     sql.register(model.sql_name, *model.after)
     schema, name = model.table.split(".")
 
     @dg.asset(
+        op_tags=WAREHOUSE_TAGS,
         key=dg.AssetKey([schema, name]),
         group_name=schema,
         deps=[dg.AssetKey(d.split(".")) for d in sql_deps(model)],

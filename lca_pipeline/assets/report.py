@@ -9,7 +9,7 @@ from ..contract import OWNERS
 from ..materialize import progress_log
 from .. import report as report_module, runlog, sql
 from ..report import write_report
-from ..resources import Warehouse
+from ..resources import WAREHOUSE_TAGS, Warehouse
 from .run import sync_runs
 
 # The summary in the metadata is the answer `lca demo` ends with.
@@ -22,6 +22,7 @@ _INPUTS = (
 
 
 @dg.asset(
+    op_tags=WAREHOUSE_TAGS,
     key=dg.AssetKey(["marts", "report"]),
     group_name="marts",
     deps=[dg.AssetKey(t.split(".")) for t in _INPUTS],

@@ -22,7 +22,7 @@ from ..manifest import build_manifest
 from ..materialize import report, table_metadata
 from ..partitions import run_day_keys
 from ..publish import publish, published_versions, restore_work
-from ..resources import LcaResource, Warehouse
+from ..resources import WAREHOUSE_TAGS, LcaResource, Warehouse
 
 sql.register(
     "audit/create_runs", "audit/insert_run", "audit/delete_imports", "audit/insert_import",
@@ -66,6 +66,7 @@ def sync_runs(conn: duckdb.DuckDBPyConnection, published: Path, override: dict[s
 
 
 @dg.asset(
+    op_tags=WAREHOUSE_TAGS,
     key=RUNS,
     group_name="audit",
     owners=OWNERS,
@@ -78,6 +79,11 @@ def runs(context: dg.AssetExecutionContext, warehouse: Warehouse, lca: LcaResour
     started = time.perf_counter()
     published = warehouse.published
     abandoned = runlog.mark_abandoned(published)
+    storage = context.instance.event_log_storage
+    for run_id in abandoned if storage.supports_global_concurrency_limits else ():
+        # A killed run never gave back its concurrency slots, e.g. the publish pool's only one:
+        # without this the next publish would wait for it forever.
+        storage.free_concurrency_slots_for_run(run_id)
     busy = [r for r in runlog.running(published) if r["run_id"] != context.run_id]
     if busy:
         r = busy[-1]
@@ -125,6 +131,7 @@ def prepare_imports(data_dir: Path, imported_dir: Path, options: dict) -> list[t
 
 
 @dg.asset(
+    op_tags=WAREHOUSE_TAGS,
     key=IMPORTS,
     deps=[RUNS],
     group_name="audit",
@@ -161,6 +168,7 @@ def publications_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
     """The last step: downstream of every table, so a failed blocking check anywhere stops it."""
 
     @dg.asset(
+        op_tags=WAREHOUSE_TAGS,
         key=PUBLICATIONS,
         deps=upstream,
         group_name="audit",

@@ -11,7 +11,7 @@ from ..ingest import stage_input
 from ..inputs import INPUTS, InputSpec
 from ..materialize import report, table_metadata
 from ..partitions import DAYS, SINGLE_RUN, window_of
-from ..resources import LcaResource, Warehouse
+from ..resources import WAREHOUSE_TAGS, LcaResource, Warehouse
 from .run import IMPORTS
 
 
@@ -20,6 +20,7 @@ def _staging_asset(spec: InputSpec) -> dg.AssetsDefinition:
     table = f"staging.{spec.name}"
 
     @dg.asset(
+        op_tags=WAREHOUSE_TAGS,
         key=dg.AssetKey(["staging", spec.name]),
         name=None,
         group_name="staging",
