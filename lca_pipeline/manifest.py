@@ -6,6 +6,7 @@ on identical inputs, code and settings write identical manifests.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -25,22 +26,33 @@ def _rows(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 
 def output_checksums(conn: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
-    """sha256 of every intermediate and mart table's rows, each row rendered as text, in sorted order."""
+    """A checksum of every intermediate and mart table: its columns and the sum of its rows' hashes.
+
+    Summing DuckDB's hash of each row is independent of row order and needs no sort or text
+    rendering, so it costs milliseconds even over years of hourly rows (rendering and sorting every
+    row as text took about 10 s at 120 days x 384 GPUs, every run). It is exact on values, and
+    stable within one DuckDB version (the manifest's `duckdb_version`).
+    """
     tables = [t for (t,) in conn.execute(
         "SELECT table_schema || '.' || table_name FROM information_schema.tables "
         "WHERE table_schema IN ('intermediate', 'marts') ORDER BY 1").fetchall()]
     out = {}
     for table in tables:  # names come from the catalogue, not from users
-        rows, digest = conn.execute(
-            f"SELECT count(*), sha256(coalesce(string_agg(CAST(t AS VARCHAR), chr(10) "
-            f"ORDER BY CAST(t AS VARCHAR)), '')) FROM {table} AS t").fetchall()[0]
-        out[table] = {"rows": int(rows), "sha256": digest}
+        rows, total = conn.execute(
+            f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {table} AS t").fetchall()[0]
+        schema, name = table.split(".")
+        columns = conn.execute(
+            "SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) "
+            "FROM information_schema.columns WHERE table_schema = ? AND table_name = ?", [schema, name]).fetchall()[0][0]
+        digest = hashlib.sha256(f"{columns}\n{rows}\n{int(total)}".encode()).hexdigest()
+        out[table] = {"rows": int(rows), "checksum": digest}
     return out
 
 
 def build_manifest(conn: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, Any]:
     return {
         "package_version": __version__,
+        "duckdb_version": duckdb.__version__,
         "settings": json.loads(settings.to_json()),
         "settings_hash": settings.digest(),
         "inputs": _rows(sql.execute(conn, "audit/manifest_inputs")),

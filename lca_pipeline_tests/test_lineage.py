@@ -80,7 +80,7 @@ def test_two_identical_runs_give_identical_manifests(demo, tmp_path):
     assert again.manifest.read_text() == first
     manifest = json.loads(first)
     assert manifest["outputs"]["marts.stage_impacts"]["rows"] > 0
-    assert all(len(v["sha256"]) == 64 for v in manifest["outputs"].values())
+    assert all(len(v["checksum"]) == 64 for v in manifest["outputs"].values())
     assert {i["input"] for i in manifest["inputs"]} >= {"gpu_samples", "jobs", "sites"}
     assert query(db, "SELECT count(DISTINCT table_name) FROM audit.table_lineage")[0][0] >= 20
 
