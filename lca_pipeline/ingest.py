@@ -50,6 +50,7 @@ sql.register(
     "audit/cached_source_file",
     "audit/insert_file_quarantine",
     "audit/insert_file_ingest_count",
+    "audit/files_staged_outside_window",
 )
 # DuckDB's default; a longer line is reported with its real line number instead of DuckDB's.
 MAX_LINE_BYTES = 2_000_000
@@ -334,6 +335,28 @@ def _file_identity(conn: duckdb.DuckDBPyConnection, input_name: str, f: SourceFi
     return sha256_file(f.path), _count_rows(conn, f), st.st_size
 
 
+def _files_for_window(conn: duckdb.DuckDBPyConnection, input_name: str, paths: list[Path],
+                      window: tuple[datetime, datetime]) -> list[Path]:
+    """The files that may hold rows of the window: all but those staged in full before, unchanged
+    since and with no row in it (audit/files_staged_outside_window)."""
+    done = {
+        path: (size, mtime)
+        for path, size, mtime in sql.execute(
+            conn, "audit/files_staged_outside_window",
+            {"input": input_name, "window_start": window[0], "window_end": window[1]},
+        ).fetchall()
+    }
+    keep = []
+    for path in paths:
+        seen = done.get(str(path))
+        if seen is not None:
+            st = path.stat()
+            if (st.st_size, datetime.fromtimestamp(st.st_mtime, tz=timezone.utc).replace(tzinfo=None)) == seen:
+                continue
+        keep.append(path)
+    return keep
+
+
 def open_files(conn: duckdb.DuckDBPyConnection, input_name: str, paths: list[Path], roots: list[Path]
                ) -> tuple[list[SourceFile], dict[Path, tuple[str, int, int]], list[FileProblem]]:
     """Inspect and count every file; one that cannot be staged becomes a FileProblem, not an error."""
@@ -369,6 +392,8 @@ def stage_input(
     """Stage one input (for one time window when partitioned): typed rows in, bad rows quarantined."""
     spec = INPUTS[input_name]
     paths = discover(data_dirs, input_name)
+    if spec.partitioned and window is not None:
+        paths = _files_for_window(conn, input_name, paths, window)
     files, identities, problems = open_files(conn, input_name, paths, data_dirs)
     build_source_view(conn, files, spec)
     window_start, window_end = window if window else (None, None)

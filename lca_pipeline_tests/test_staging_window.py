@@ -1,0 +1,45 @@
+"""A day's staging reads that day's telemetry files, not the whole history."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from lca_pipeline.runner import run_pipeline
+from lca_pipeline.sample import generate_sample
+from lca_pipeline_tests.builders import query
+
+pytestmark = pytest.mark.slow
+
+
+def _files_read(instance: dg.DagsterInstance, run_id: str, asset: str) -> int:
+    event = next(e for e in instance.all_logs(run_id)
+                 if e.dagster_event and e.dagster_event.event_type_value == "ASSET_MATERIALIZATION"
+                 and e.dagster_event.asset_key.to_user_string() == asset)
+    return event.dagster_event.materialization.metadata["files"].value
+
+
+def test_a_new_days_staging_skips_files_staged_before_and_unchanged(tmp_path):
+    data = tmp_path / "sample"
+    generate_sample(data, days=3, interval_s=300)
+    db = tmp_path / "w" / "lca.duckdb"
+    instance = dg.DagsterInstance.get()
+    full = run_pipeline(data, db, report=False, instance=instance)
+    assert _files_read(instance, full.run_id, "staging/gpu_samples") == 3
+    before = query(db, "SELECT * FROM marts.stage_impacts ORDER BY ALL")
+
+    # Day 3 again: only its own file is read; the tables are what the full run made.
+    day = run_pipeline(data, db, report=False, instance=instance, days=("2024-03-06", "2024-03-06"))
+    assert _files_read(instance, day.run_id, "staging/gpu_samples") == 1
+    assert query(db, "SELECT * FROM marts.stage_impacts ORDER BY ALL") == before
+    balance = query(db, "SELECT count(*), sum(rows_pending) FROM audit.source_files WHERE input = 'gpu_samples'")
+    assert balance == [(3, 0)]
+
+    # A file changed since it was staged is read again, whatever day it held.
+    first = data / "gpu_samples" / "part-2024-03-04.parquet"
+    os.utime(first, (first.stat().st_atime, first.stat().st_mtime + 60))
+    again = run_pipeline(data, db, report=False, instance=instance, days=("2024-03-06", "2024-03-06"))
+    assert _files_read(instance, again.run_id, "staging/gpu_samples") == 2
