@@ -50,10 +50,12 @@ def replace_window(
     end: datetime,
     column: str = "partition_day",
     ctes: str = "",
+    column_type: str = "DATE",
 ) -> None:
     """Delete the window's rows and insert the SELECT's rows for it, in one transaction.
 
-    `ctes` (with their parameters in `params`) are put in front of the statement's own.
+    `ctes` (with their parameters in `params`) are put in front of the statement's own. The window
+    is compared with `column` as `column_type`: DATE for whole days, TIMESTAMP for a window of hours.
     """
     text = sql.with_ctes(name, ctes) if ctes else sql.wrapped(name)
     bound = sql.params_in(text, {**params, "window_start": start, "window_end": end})
@@ -68,7 +70,7 @@ def replace_window(
         if not exists:
             conn.execute(f"CREATE TABLE {table} AS SELECT * FROM _window LIMIT 0")
         conn.execute(
-            f'DELETE FROM {table} WHERE "{column}" >= CAST($s AS DATE) AND "{column}" < CAST($e AS DATE)',
+            f'DELETE FROM {table} WHERE "{column}" >= CAST($s AS {column_type}) AND "{column}" < CAST($e AS {column_type})',
             {"s": start, "e": end},
         )
         conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _window")

@@ -44,6 +44,15 @@ def window_of(context: dg.AssetExecutionContext) -> tuple[datetime, datetime]:
     return min(start, end - timedelta(days=1)), max(end, start + timedelta(days=1))
 
 
+def telemetry_reach(start: datetime, max_gap_s: float) -> datetime:
+    """The first UTC hour a telemetry partition starting at `start` has rows for.
+
+    An interval belongs to the day of its end but can begin up to max_gap_s earlier, so the day's
+    partition of intermediate.telemetry_energy_hourly also holds pieces of the hour(s) before midnight.
+    """
+    return (start - timedelta(seconds=max_gap_s)).replace(minute=0, second=0, microsecond=0)
+
+
 def file_days(conn: duckdb.DuckDBPyConnection, path: Path, dirs: list[Path],
               window: tuple[datetime, datetime] | None = None) -> tuple[date, date] | None:
     """First and last UTC day of one telemetry file inside the [data] window, from its ts column."""

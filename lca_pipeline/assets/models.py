@@ -9,7 +9,7 @@ from .. import sql
 from ..contract import OWNERS
 from ..ingest import validated_ctes
 from ..materialize import replace_table, replace_window, report, table_metadata
-from ..partitions import DAYS, SINGLE_RUN, window_of
+from ..partitions import DAYS, SINGLE_RUN, telemetry_reach, window_of
 from ..resources import LcaResource, Warehouse
 
 
@@ -60,7 +60,20 @@ def model_asset(model: Model) -> dg.AssetsDefinition:
                 ctes = ""
                 if model.reads_files:
                     ctes, params = validated_ctes(conn, model.reads_files, lca.data_dirs(), params, start, end)
-                replace_window(conn, model.table, model.sql_name, params, start, end, ctes=ctes)
+                    replace_window(conn, model.table, model.sql_name, params, start, end, ctes=ctes)
+                else:
+                    # Hourly tables built from other tables are rebuilt from the first hour the
+                    # window's telemetry partition reaches (an interval ending just after midnight
+                    # lies partly in the day before), so a day's run completes the previous day's
+                    # last hour and day-by-day runs give the tables of one run over all days.
+                    # One thread for the same reason as below.
+                    first_hour = telemetry_reach(start, lca.settings().max_gap_s)
+                    conn.execute("SET threads = 1")
+                    try:
+                        replace_window(conn, model.table, model.sql_name, params, first_hour, end,
+                                       column="hour_start", column_type="TIMESTAMP")
+                    finally:
+                        conn.execute("RESET threads")
             else:
                 # Hourly-grain tables are small; one thread makes float sums add up in one order,
                 # so identical inputs give byte-identical tables.
