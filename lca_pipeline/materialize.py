@@ -63,10 +63,22 @@ def replace_window(
     try:
         conn.execute(f"CREATE OR REPLACE TEMP TABLE _window AS {text}", bound)
         schema, tname = table.split(".")
-        exists = conn.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        have = {c for (c,) in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
             [schema, tname],
-        ).fetchall()[0][0]
+        ).fetchall()}
+        exists = bool(have)
+        want = {d[0] for d in conn.execute("SELECT * FROM _window LIMIT 0").description}
+        if exists and have != want and not ctes:
+            # A table built by an earlier version (e.g. before it was partitioned): the other days'
+            # rows cannot be kept, so it is rebuilt over all time from the tables it reads (a
+            # statement reading files could not be: it reads only the window's days).
+            progress_log.info("%-40s rebuilt over all days: its columns changed", table)
+            everything = sql.params_in(text, {**params, "window_start": datetime(1, 1, 1),
+                                              "window_end": datetime(9999, 1, 1)})
+            conn.execute(f"CREATE OR REPLACE TEMP TABLE _window AS {text}", everything)
+            conn.execute(f"DROP TABLE {table}")
+            exists = False
         if not exists:
             conn.execute(f"CREATE TABLE {table} AS SELECT * FROM _window LIMIT 0")
         conn.execute(

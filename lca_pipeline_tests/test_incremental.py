@@ -132,3 +132,21 @@ def test_day_two_run_leaves_day_one_rows_alone(sample, tmp_path):
             records = instance.fetch_materializations(
                 dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day]), limit=1).records
             assert records and records[0].run_id == run.run_id, f"{table} partition {day}"
+
+
+def test_warehouse_built_before_partitioning_is_completed_by_a_one_day_run(sample, tmp_path):
+    data = _copy(sample, tmp_path)
+    db = tmp_path / "w" / "lca.duckdb"
+    instance = dg.DagsterInstance.ephemeral()
+    _run(data, db, None, instance)
+    before = {t: _rows(db, t) for t in ("marts.stage_impacts", "marts.fleet_daily")}
+    # The tables as an earlier version left them: no partition_day.
+    with duckdb.connect(str(db)) as conn:
+        for table in PARTITIONED:
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN partition_day")
+        conn.execute("CHECKPOINT")
+    _run(data, db, (D2, D2), instance)
+    for table in PARTITIONED:
+        days = [str(d) for (d,) in query(db, f"SELECT DISTINCT partition_day FROM {table} ORDER BY 1")]
+        assert days == [D1, D2], f"{table}: the day outside the run was lost"
+    assert {t: _rows(db, t) for t in before} == before
