@@ -9,7 +9,7 @@ from .. import sql
 from ..contract import OWNERS
 from ..ingest import validated_ctes
 from ..materialize import replace_table, replace_window, report, table_metadata
-from ..partitions import DAYS, SINGLE_RUN, telemetry_reach, window_of
+from ..partitions import DAYS, SINGLE_RUN, hourly_window, window_of
 from ..resources import LcaResource, Warehouse
 
 
@@ -67,10 +67,10 @@ def model_asset(model: Model) -> dg.AssetsDefinition:
                     # lies partly in the day before), so a day's run completes the previous day's
                     # last hour and day-by-day runs give the tables of one run over all days.
                     # One thread for the same reason as below.
-                    first_hour = telemetry_reach(start, lca.settings().max_gap_s)
+                    first_hour, last_end = hourly_window(context, lca.settings().max_gap_s)
                     conn.execute("SET threads = 1")
                     try:
-                        replace_window(conn, model.table, model.sql_name, params, first_hour, end,
+                        replace_window(conn, model.table, model.sql_name, params, first_hour, last_end,
                                        column="hour_start", column_type="TIMESTAMP")
                     finally:
                         conn.execute("RESET threads")
