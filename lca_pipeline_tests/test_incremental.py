@@ -3,7 +3,7 @@
 The hourly intermediates are partitioned by UTC day (partition_day). A run for day 2 after a run
 for day 1 must give the same tables as one run over both days, and must leave day 1's rows alone
 except the hour(s) that day 2's telemetry reaches back into (an interval ending after midnight is
-keyed to day 2 but lies partly in day 1's last hour; see telemetry_lookback in models.py).
+keyed to day 2 but lies partly in day 1's last hour; see partitions.hourly_window).
 """
 
 from __future__ import annotations
