@@ -49,26 +49,38 @@ def replace_window(
     start: datetime,
     end: datetime,
     column: str = "partition_day",
-    ctes: str = "",
+    column_type: str = "DATE",
 ) -> None:
     """Delete the window's rows and insert the SELECT's rows for it, in one transaction.
 
-    `ctes` (with their parameters in `params`) are put in front of the statement's own.
+    The window is compared with `column` as `column_type`: DATE for whole days, TIMESTAMP for a
+    window of hours.
     """
-    text = sql.with_ctes(name, ctes) if ctes else sql.wrapped(name)
+    text = sql.wrapped(name)
     bound = sql.params_in(text, {**params, "window_start": start, "window_end": end})
     conn.execute("BEGIN TRANSACTION")
     try:
         conn.execute(f"CREATE OR REPLACE TEMP TABLE _window AS {text}", bound)
         schema, tname = table.split(".")
-        exists = conn.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        have = {c for (c,) in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
             [schema, tname],
-        ).fetchall()[0][0]
+        ).fetchall()}
+        exists = bool(have)
+        want = {d[0] for d in conn.execute("SELECT * FROM _window LIMIT 0").description}
+        if exists and have != want:
+            # A table built by an earlier version (e.g. before it was partitioned): the other days'
+            # rows cannot be kept, so it is rebuilt over all time from the tables it reads.
+            progress_log.info("%-40s rebuilt over all days: its columns changed", table)
+            everything = sql.params_in(text, {**params, "window_start": datetime(1, 1, 1),
+                                              "window_end": datetime(9999, 1, 1)})
+            conn.execute(f"CREATE OR REPLACE TEMP TABLE _window AS {text}", everything)
+            conn.execute(f"DROP TABLE {table}")
+            exists = False
         if not exists:
             conn.execute(f"CREATE TABLE {table} AS SELECT * FROM _window LIMIT 0")
         conn.execute(
-            f'DELETE FROM {table} WHERE "{column}" >= CAST($s AS DATE) AND "{column}" < CAST($e AS DATE)',
+            f'DELETE FROM {table} WHERE "{column}" >= CAST($s AS {column_type}) AND "{column}" < CAST($e AS {column_type})',
             {"s": start, "e": end},
         )
         conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _window")

@@ -44,6 +44,34 @@ def window_of(context: dg.AssetExecutionContext) -> tuple[datetime, datetime]:
     return min(start, end - timedelta(days=1)), max(end, start + timedelta(days=1))
 
 
+def telemetry_reach(start: datetime, max_gap_s: float) -> datetime:
+    """The first UTC hour a telemetry partition starting at `start` has rows for.
+
+    An interval belongs to the day of its end but can begin up to max_gap_s earlier, so the day's
+    partition of intermediate.telemetry_energy_hourly also holds pieces of the hour(s) before midnight.
+    """
+    return (start - timedelta(seconds=max_gap_s)).replace(minute=0, second=0, microsecond=0)
+
+
+def hourly_window(context: dg.AssetExecutionContext, max_gap_s: float) -> tuple[datetime, datetime]:
+    """The hours a run rebuilds in the hourly tables built from other tables.
+
+    Its days, from the first hour their telemetry reaches (telemetry_reach). The partitions are the
+    telemetry days, but jobs and allocations also fall before the first or after the last: a run of
+    the first known day also owns every hour before it, one of the last every hour after it, so no
+    estimated job is left out of every partition (days between partitions lie in a range run's window).
+    """
+    start, end = window_of(context)
+    first = telemetry_reach(start, max_gap_s)
+    known = context.instance.get_dynamic_partitions(DAYS.name)
+    keys = context.partition_key_range
+    if not known or keys.start <= known[0]:
+        first = _ALL_TIME[0]
+    if not known or keys.end >= known[-1]:
+        end = _ALL_TIME[1]
+    return first, end
+
+
 def file_days(conn: duckdb.DuckDBPyConnection, path: Path, dirs: list[Path],
               window: tuple[datetime, datetime] | None = None) -> tuple[date, date] | None:
     """First and last UTC day of one telemetry file inside the [data] window, from its ts column."""

@@ -85,6 +85,8 @@ def _snapshot(graph) -> dict[str, dict]:
             "owners": sorted(node.owners),
             "deps": sorted(_user(k) for k in node.parent_keys),
             "checks": sorted(c.name for c in node.check_keys),
+            # which tables a run for one day rebuilds only in part
+            "partitions": getattr(node.partitions_def, "name", None),
         }
     return out
 

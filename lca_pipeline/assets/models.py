@@ -7,9 +7,8 @@ import dagster as dg
 
 from .. import sql
 from ..contract import OWNERS
-from ..ingest import validated_ctes
 from ..materialize import replace_table, replace_window, report, table_metadata
-from ..partitions import DAYS, SINGLE_RUN, window_of
+from ..partitions import DAYS, SINGLE_RUN, hourly_window
 from ..resources import WAREHOUSE_TAGS, LcaResource, Warehouse
 
 
@@ -53,7 +52,7 @@ def model_asset(model: Model) -> dg.AssetsDefinition:
         deps=[dg.AssetKey(d.split(".")) for d in sql_deps(model)],
         partitions_def=DAYS if model.partitioned else None,
         backfill_policy=SINGLE_RUN if model.partitioned else None,
-        code_version=sql.code_version([model.sql_name, *model.after, *(f"staging/stg_{i}" for i in model.reads_files)]),
+        code_version=sql.code_version([model.sql_name, *model.after]),
         description=model.description,
         owners=OWNERS,
         kinds={"duckdb"},
@@ -63,11 +62,18 @@ def model_asset(model: Model) -> dg.AssetsDefinition:
         params = {**lca.settings().sql_params(), "run_id": context.run_id, "asset": model.table}
         with warehouse.connect() as conn:
             if model.partitioned:
-                start, end = window_of(context)
-                ctes = ""
-                if model.reads_files:
-                    ctes, params = validated_ctes(conn, model.reads_files, lca.data_dirs(), params, start, end)
-                replace_window(conn, model.table, model.sql_name, params, start, end, ctes=ctes)
+                # Hourly tables built from other tables are rebuilt from the first hour the
+                # window's telemetry partition reaches (an interval ending just after midnight
+                # lies partly in the day before), so a day's run completes the previous day's
+                # last hour and day-by-day runs give the tables of one run over all days.
+                # One thread for the same reason as below.
+                first_hour, last_end = hourly_window(context, lca.settings().max_gap_s)
+                conn.execute("SET threads = 1")
+                try:
+                    replace_window(conn, model.table, model.sql_name, params, first_hour, last_end,
+                                   column="hour_start", column_type="TIMESTAMP")
+                finally:
+                    conn.execute("RESET threads")
             else:
                 # Hourly-grain tables are small; one thread makes float sums add up in one order,
                 # so identical inputs give byte-identical tables.

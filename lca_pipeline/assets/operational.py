@@ -43,6 +43,7 @@ MODELS = [
         "intermediate/int_allocation_hourly",
         ("staging.allocations", "staging.hosts"),
         "Seconds each job held each GPU in each hour.",
+        partitioned=True,
         lineage={"alloc_s": [("staging.allocations", "start"), ("staging.allocations", "end")]},
     ),
     Model(
@@ -50,6 +51,7 @@ MODELS = [
         "intermediate/int_gpu_hourly",
         ("intermediate.telemetry_energy_hourly", "intermediate.allocation_hourly", "staging.hosts"),
         "Measured GPU energy, coverage and job occupancy per GPU-hour: the unit of attribution.",
+        partitioned=True,
         lineage={"energy_gpu_kwh": [("intermediate.telemetry_energy_hourly", "energy_kwh")]},
     ),
     Model(
@@ -57,6 +59,7 @@ MODELS = [
         "intermediate/int_host_other_hourly",
         ("intermediate.telemetry_energy_hourly", "intermediate.gpu_hourly", "staging.hosts"),
         "Non-GPU energy per host-hour: components, or node minus GPUs, or a non-compute host's node power.",
+        partitioned=True,
         after=("audit/insert_assumptions_host_other",),
         lineage={"energy_kwh": [("intermediate.telemetry_energy_hourly", "energy_kwh")]},
     ),
@@ -73,6 +76,7 @@ MODELS = [
         "intermediate/int_job_level_hourly",
         ("intermediate.job_tiers", "staging.jobs"),
         "Hourly energy of jobs measured per job or estimated (devices x hours x W).",
+        partitioned=True,
         lineage={
             "energy_gpu_kwh": [("staging.jobs", "avg_power_w"), ("staging.jobs", "gpu_energy_kwh")],
             "energy_unsplit_kwh": [("staging.jobs", "energy_kwh")],
@@ -84,6 +88,7 @@ MODELS = [
         ("intermediate.gpu_hourly", "intermediate.allocation_hourly", "intermediate.host_other_hourly",
          "intermediate.job_level_hourly", "staging.hosts"),
         "Every kWh per site-hour on exactly one row: a job, unallocated capacity or shared infrastructure.",
+        partitioned=True,
         lineage={
             "energy_gpu_kwh": [("intermediate.gpu_hourly", "energy_gpu_kwh"), ("intermediate.job_level_hourly", "energy_gpu_kwh")],
             "energy_host_other_kwh": [("intermediate.host_other_hourly", "energy_kwh")],
@@ -97,6 +102,7 @@ MODELS = [
         "intermediate/int_site_hourly",
         ("intermediate.energy_ledger_hourly", "staging.sites"),
         "Zone, PUE, WUE and EWIF valid at each site-hour with energy.",
+        partitioned=True,
         lineage={"pue": [("staging.sites", "pue")], "zone": [("staging.sites", "zone")]},
     ),
     Model(
@@ -104,6 +110,7 @@ MODELS = [
         "intermediate/int_grid_hourly",
         ("intermediate.site_hourly", "staging.grid_intensity"),
         "Carbon intensity per zone-hour needed, with labelled fallbacks (interpolated, nearest, annual mean).",
+        partitioned=True,
         after=("audit/insert_assumptions_grid",),
         lineage={"gco2e_per_kwh": [("staging.grid_intensity", "gco2e_per_kwh")]},
     ),

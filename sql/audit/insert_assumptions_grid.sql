@@ -1,4 +1,6 @@
 -- Records each grid-intensity fallback used (interpolated, nearest, annual mean) per zone.
+-- Reads the whole table, not the run's days: the table keeps every day built so far, so a run for
+-- one day re-records the other days' fallbacks that audit/delete_assumptions cleared.
 INSERT INTO audit.assumptions
 SELECT
     $run_id,

@@ -1,4 +1,6 @@
 -- Records host-hours where node power was below the GPUs' (non-GPU energy floored at zero).
+-- Reads the whole table, not the run's days: the table keeps every day built so far, so a run for
+-- one day re-records the other days' hours that audit/delete_assumptions cleared.
 INSERT INTO audit.assumptions
 SELECT
     $run_id,

@@ -107,16 +107,18 @@ job_rows AS (
     )
 ),
 unallocated_rows AS (
+    -- Sums in job order: the join feeding them can emit a day's jobs in another order when table
+    -- statistics differ (a table rebuilt day by day), and floats must add up alike.
     SELECT
         ad.asset_id, ad.site, ad.day, NULL AS job_id, 'unallocated' AS row_kind,
-        ad.service_h - coalesce(sum(j.use_h), 0) AS use_h,
-        ad.total_co2e_kg * ad.service_h / ad.life_hours - coalesce(sum(j.co2e_kg), 0) AS co2e_kg,
-        ad.total_water_l * ad.service_h / ad.life_hours - coalesce(sum(j.water_l), 0) AS water_l,
-        ad.total_adp_kgsbeq * ad.service_h / ad.life_hours - coalesce(sum(j.adp_kgsbeq), 0) AS adp_kgsbeq,
-        ad.total_co2e_kg * ad.service_h / ad.life_hours - coalesce(sum(j.co2e_calendar_kg), 0) AS co2e_calendar_kg,
-        ad.total_co2e_kg * ad.service_h / ad.life_hours - coalesce(sum(j.co2e_expected_utilisation_kg), 0)
+        ad.service_h - coalesce(sum(j.use_h ORDER BY j.job_id), 0) AS use_h,
+        ad.total_co2e_kg * ad.service_h / ad.life_hours - coalesce(sum(j.co2e_kg ORDER BY j.job_id), 0) AS co2e_kg,
+        ad.total_water_l * ad.service_h / ad.life_hours - coalesce(sum(j.water_l ORDER BY j.job_id), 0) AS water_l,
+        ad.total_adp_kgsbeq * ad.service_h / ad.life_hours - coalesce(sum(j.adp_kgsbeq ORDER BY j.job_id), 0) AS adp_kgsbeq,
+        ad.total_co2e_kg * ad.service_h / ad.life_hours - coalesce(sum(j.co2e_calendar_kg ORDER BY j.job_id), 0) AS co2e_calendar_kg,
+        ad.total_co2e_kg * ad.service_h / ad.life_hours - coalesce(sum(j.co2e_expected_utilisation_kg ORDER BY j.job_id), 0)
             AS co2e_expected_utilisation_kg,
-        ad.total_co2e_kg * ad.service_h / ad.life_hours - coalesce(sum(j.co2e_measured_kg), 0) AS co2e_measured_kg
+        ad.total_co2e_kg * ad.service_h / ad.life_hours - coalesce(sum(j.co2e_measured_kg ORDER BY j.job_id), 0) AS co2e_measured_kg
     FROM asset_days AS ad
     LEFT JOIN job_rows AS j USING (asset_id, day)
     GROUP BY ad.asset_id, ad.site, ad.day, ad.service_h, ad.life_hours, ad.total_co2e_kg, ad.total_water_l, ad.total_adp_kgsbeq

@@ -3,6 +3,8 @@
 -- GPU energy is split by overlap time; compute-host overhead by the job's share of the host's
 -- GPU-time capacity; storage/network/infra energy by the job's share of the site's GPU capacity.
 -- Sums name their order (sum(x ORDER BY ...)) so that reruns add floats in the same order.
+-- Hours in [window_start, window_end): every hourly input is read for those hours only; a host's
+-- observed GPU count (when hosts.gpu_count is empty) still counts the GPUs of every day built so far.
 WITH hosts AS (
     SELECT
         h.host,
@@ -21,16 +23,19 @@ gpu_jobs AS (
         sum(a.alloc_s ORDER BY a.host, a.gpu) AS gpu_s
     FROM intermediate.allocation_hourly AS a
     JOIN intermediate.gpu_hourly AS g USING (host, gpu, hour_start)
+    WHERE g.hour_start >= CAST($window_start AS TIMESTAMP) AND g.hour_start < CAST($window_end AS TIMESTAMP)
     GROUP BY a.job_id, g.site, g.hour_start
 ),
 gpu_idle AS (
     SELECT site, hour_start, sum(energy_gpu_kwh * (1 - alloc_s / share_denominator_s) ORDER BY host, gpu) AS energy_gpu_kwh
     FROM intermediate.gpu_hourly
+    WHERE hour_start >= CAST($window_start AS TIMESTAMP) AND hour_start < CAST($window_end AS TIMESTAMP)
     GROUP BY site, hour_start
 ),
 host_jobs_s AS (
     SELECT a.job_id, a.host, a.hour_start, sum(a.alloc_s ORDER BY a.gpu) AS alloc_s
     FROM intermediate.allocation_hourly AS a
+    WHERE a.hour_start >= CAST($window_start AS TIMESTAMP) AND a.hour_start < CAST($window_end AS TIMESTAMP)
     GROUP BY a.job_id, a.host, a.hour_start
 ),
 host_capacity AS (
@@ -44,7 +49,7 @@ host_capacity AS (
     FROM intermediate.host_other_hourly AS o
     JOIN hosts AS h USING (host)
     LEFT JOIN host_jobs_s AS s ON s.host = o.host AND s.hour_start = o.hour_start
-    WHERE o.role = 'compute'
+    WHERE o.role = 'compute' AND o.hour_start >= CAST($window_start AS TIMESTAMP) AND o.hour_start < CAST($window_end AS TIMESTAMP)
     GROUP BY o.host, o.site, o.hour_start, o.energy_kwh, h.gpu_count
 ),
 host_jobs AS (
@@ -66,12 +71,13 @@ host_idle AS (
 shared AS (
     SELECT site, hour_start, sum(energy_kwh ORDER BY host) AS energy_kwh
     FROM intermediate.host_other_hourly
-    WHERE role <> 'compute'
+    WHERE role <> 'compute' AND hour_start >= CAST($window_start AS TIMESTAMP) AND hour_start < CAST($window_end AS TIMESTAMP)
     GROUP BY site, hour_start
 ),
 site_jobs_s AS (
     SELECT job_id, site, hour_start, sum(alloc_s ORDER BY host, gpu) AS alloc_s
     FROM intermediate.allocation_hourly
+    WHERE hour_start >= CAST($window_start AS TIMESTAMP) AND hour_start < CAST($window_end AS TIMESTAMP)
     GROUP BY job_id, site, hour_start
 ),
 site_capacity AS (
@@ -131,16 +137,23 @@ capacity_rows AS (
     GROUP BY site, hour_start
 )
 SELECT site, hour_start, job_id, 'job' AS row_kind, 'measured_sample' AS tier,
-       energy_gpu_kwh, energy_host_other_kwh, energy_shared_kwh, 0.0 AS energy_unsplit_kwh, gpu_s
+       energy_gpu_kwh, energy_host_other_kwh, energy_shared_kwh, 0.0 AS energy_unsplit_kwh, gpu_s,
+       CAST(hour_start AS DATE) AS partition_day
 FROM job_rows
 UNION ALL
-SELECT site, hour_start, job_id, 'job', tier, energy_gpu_kwh, energy_host_other_kwh, 0.0, energy_unsplit_kwh, gpu_s
+SELECT site, hour_start, job_id, 'job', tier, energy_gpu_kwh, energy_host_other_kwh, 0.0, energy_unsplit_kwh, gpu_s,
+       CAST(hour_start AS DATE)
 FROM intermediate.job_level_hourly
+WHERE hour_start >= CAST($window_start AS TIMESTAMP) AND hour_start < CAST($window_end AS TIMESTAMP)
 UNION ALL
-SELECT site, hour_start, NULL, 'unallocated', 'measured_sample', energy_gpu_kwh, energy_host_other_kwh, energy_shared_kwh, 0.0, 0.0
+SELECT site, hour_start, NULL, 'unallocated', 'measured_sample', energy_gpu_kwh, energy_host_other_kwh, energy_shared_kwh, 0.0, 0.0,
+       CAST(hour_start AS DATE)
 FROM capacity_rows
 UNION ALL
-SELECT site, hour_start, NULL, 'shared_infra', 'measured_sample', 0.0, 0.0, energy_shared_kwh, 0.0, 0.0
+SELECT site, hour_start, NULL, 'shared_infra', 'measured_sample', 0.0, 0.0, energy_shared_kwh, 0.0, 0.0,
+       CAST(hour_start AS DATE)
 FROM shared_rest
 WHERE $shared_infra = 'separate'
-ORDER BY site, hour_start, row_kind, job_id
+-- Hour first: a day's run appends its hours after the earlier days' (replace_window), so the table
+-- lies in the order one run over all days gives it and readers add floats in the same order.
+ORDER BY hour_start, site, row_kind, job_id

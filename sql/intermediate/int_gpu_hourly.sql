@@ -1,4 +1,5 @@
--- Measured GPU energy, coverage and job occupancy per (host, gpu, hour): the unit of attribution.
+-- Measured GPU energy, coverage and job occupancy per (host, gpu, hour): the unit of attribution,
+-- for the hours in [window_start, window_end).
 WITH telemetry AS (
     SELECT
         host, gpu, hour_start,
@@ -12,6 +13,8 @@ WITH telemetry AS (
         -- a fixed input order keeps the float sums identical from run to run
         SELECT * FROM intermediate.telemetry_energy_hourly
         WHERE component = 'gpu'
+            AND hour_start >= CAST($window_start AS TIMESTAMP)
+            AND hour_start < CAST($window_end AS TIMESTAMP)
         ORDER BY host, gpu, hour_start, partition_day
     )
     GROUP BY host, gpu, hour_start
@@ -19,6 +22,7 @@ WITH telemetry AS (
 occupancy AS (
     SELECT host, gpu, hour_start, sum(alloc_s) AS alloc_s, count(DISTINCT job_id) AS jobs
     FROM intermediate.allocation_hourly
+    WHERE hour_start >= CAST($window_start AS TIMESTAMP) AND hour_start < CAST($window_end AS TIMESTAMP)
     GROUP BY host, gpu, hour_start
 )
 SELECT
@@ -41,8 +45,11 @@ SELECT
     coalesce(o.alloc_s, 0) AS alloc_s,
     coalesce(o.jobs, 0) AS jobs,
     -- Jobs share the GPU-hour by overlap time; time with no job is unallocated capacity.
-    greatest(3600.0, coalesce(o.alloc_s, 0)) AS share_denominator_s
+    greatest(3600.0, coalesce(o.alloc_s, 0)) AS share_denominator_s,
+    CAST(t.hour_start AS DATE) AS partition_day
 FROM telemetry AS t
 JOIN staging.hosts AS h USING (host)
 LEFT JOIN occupancy AS o USING (host, gpu, hour_start)
-ORDER BY t.host, t.gpu, t.hour_start
+-- Hour first: a day's run appends its hours after the earlier days' (replace_window), so the table
+-- lies in the order one run over all days gives it and readers add floats in the same order.
+ORDER BY t.hour_start, t.host, t.gpu

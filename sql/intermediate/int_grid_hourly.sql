@@ -7,6 +7,8 @@
 -- year they have; fallback_year says which), else 'missing' (a blocking check fails the run).
 -- Basis (direct/lifecycle) and kind (average/marginal) follow [grid]; a zone lacking the asked
 -- combination uses what it has, and the columns say which.
+-- Hours in [window_start, window_end) of intermediate.site_hourly; staging.grid_intensity is read
+-- whole, so a fallback for the window's hours uses reported hours outside it as a full run does.
 WITH combos AS (
     SELECT DISTINCT zone, basis, kind FROM staging.grid_intensity
 ),
@@ -36,7 +38,9 @@ constants AS (
     WHERE g.valid_to IS NOT NULL
 ),
 needed AS (
-    SELECT DISTINCT zone, hour_start FROM intermediate.site_hourly WHERE zone IS NOT NULL
+    SELECT DISTINCT zone, hour_start FROM intermediate.site_hourly
+    WHERE zone IS NOT NULL
+        AND hour_start >= CAST($window_start AS TIMESTAMP) AND hour_start < CAST($window_end AS TIMESTAMP)
 ),
 constant_hours AS (
     SELECT n.zone, n.hour_start, k.gco2e_per_kwh AS constant_value, k.source AS constant_source
@@ -112,9 +116,12 @@ SELECT
     c.basis,
     c.kind,
     coalesce(r.provider_estimated, false) AS provider_estimated,
-    coalesce(r.source, k.constant_source) AS source
+    coalesce(r.source, k.constant_source) AS source,
+    CAST(r.hour_start AS DATE) AS partition_day
 FROM resolved AS r
 JOIN needed AS n USING (zone, hour_start)
 LEFT JOIN constant_hours AS k USING (zone, hour_start)
 LEFT JOIN chosen AS c USING (zone)
-ORDER BY r.zone, r.hour_start
+-- Hour first: a day's run appends its hours after the earlier days' (replace_window), so the table
+-- lies in the order one run over all days gives it and readers add floats in the same order.
+ORDER BY r.hour_start, r.zone

@@ -1,6 +1,7 @@
 -- Non-GPU energy per (host, hour). Compute hosts: cpu + dram + other where reported, otherwise
 -- node wall energy minus the host's GPU energy (floored at 0, flagged). Storage, network and
--- infra hosts: node energy where reported, otherwise the sum of their components.
+-- infra hosts: node energy where reported, otherwise the sum of their components. Hours in
+-- [window_start, window_end).
 WITH parts AS (
     SELECT
         host,
@@ -13,6 +14,8 @@ WITH parts AS (
         -- a fixed input order keeps the float sums identical from run to run
         SELECT * FROM intermediate.telemetry_energy_hourly
         WHERE component <> 'gpu'
+            AND hour_start >= CAST($window_start AS TIMESTAMP)
+            AND hour_start < CAST($window_end AS TIMESTAMP)
         ORDER BY host, component, hour_start, partition_day
     )
     GROUP BY host, hour_start
@@ -20,6 +23,7 @@ WITH parts AS (
 gpu AS (
     SELECT host, hour_start, sum(energy_gpu_kwh) AS gpu_kwh
     FROM intermediate.gpu_hourly
+    WHERE hour_start >= CAST($window_start AS TIMESTAMP) AND hour_start < CAST($window_end AS TIMESTAMP)
     GROUP BY host, hour_start
 ),
 combined AS (
@@ -59,6 +63,9 @@ SELECT
         ELSE parts_kwh
     END AS energy_kwh,
     method = 'node_minus_gpu' AND node_kwh < coalesce(gpu_kwh, 0) AS floored_at_zero,
-    least(covered_s / 3600.0, 1.0) AS coverage
+    least(covered_s / 3600.0, 1.0) AS coverage,
+    CAST(hour_start AS DATE) AS partition_day
 FROM combined
-ORDER BY host, hour_start
+-- Hour first: a day's run appends its hours after the earlier days' (replace_window), so the table
+-- lies in the order one run over all days gives it and readers add floats in the same order.
+ORDER BY hour_start, host

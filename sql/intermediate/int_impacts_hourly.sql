@@ -9,6 +9,10 @@
 -- for that year; without a residual mix at location-based intensity; the market_basis column labels
 -- which applied. Offsets are not contractual instruments and never enter here.
 -- Water: on-site = IT kWh x WUE, off-site = facility kWh x EWIF (Li et al. 2023).
+-- Not partitioned by day, unlike the hourly tables it reads: with monthly or annual matching a
+-- contract's allotment covers a whole month's or year's consumption, so a new day changes the
+-- market carbon of every earlier day in its period. Rebuilt whole from the (already built) hourly
+-- tables, every hour's market share stays that of its whole period.
 WITH ledger AS (
     SELECT
         l.*,
