@@ -83,6 +83,9 @@ def scratch(spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
     With `spill_dir` it keeps the warehouse's memory budget and spills beyond it there (a
     telemetry slice, which can hold a day of samples in flight).
     """
+    if spill_dir is not None:
+        # DuckDB creates the spill folder itself but not its parents.
+        spill_dir.mkdir(parents=True, exist_ok=True)
     conn = duckdb.connect(config=_config(spill_dir) if spill_dir is not None else {})
     conn.execute("SET TimeZone = 'UTC'")
     conn.execute("SET enable_progress_bar = false")

@@ -32,3 +32,4 @@ def test_checksum_ignores_row_order_and_sees_every_change():
     ]
     for statements in changed:
         assert _checksum(statements)["checksum"] != base["checksum"], statements
+
