@@ -62,6 +62,7 @@ def _plan_op(model: Model, ins: dict[str, dg.In]) -> dg.OpDefinition:
     @dg.op(name=f"{model.table.replace('.', '__')}__plan", ins=ins, out=dg.DynamicOut(dict),
            tags=WAREHOUSE_TAGS)
     def _plan(context: dg.OpExecutionContext, warehouse: Warehouse):
+        started = time.perf_counter()
         start, end = _window(context)
         # What a slice needs from the warehouse, exported once per run: the hosts, the staging
         # summaries (which file has rows of which day and host), the files' hashes and the
@@ -92,6 +93,7 @@ def _plan_op(model: Model, ins: dict[str, dg.In]) -> dg.OpDefinition:
         days = [(start + timedelta(days=i)).date() for i in range((end - start).days)]
         # Every (day, site) pair is a slice, so each slice's partition file is replaced on a re-run
         # even when it has no rows now; without sites one slice per day covers every host.
+        report(model.table, 0, started, f"({len(days) * max(len(sites), 1)} slices planned)")
         index = 0
         for day in days:
             for site in sites or [_ALL_SITES]:
@@ -161,7 +163,7 @@ def _slice_op(model: Model) -> dg.OpDefinition:
         out_dir = parts_dir(warehouse, model.table) / f"day={day.isoformat()}"
         path, rows = integrate_slice(model, day, part["site"], Path(part["shared"]), out_dir, lca,
                                      context.run_id)
-        report(f"{model.table} {day} {part['site']}", rows, started)
+        report(model.table, rows, started, f"(slice {day} {part['site']})")
         return {"day": part["day"], "path": str(path), "rows": rows}
 
     return _slice
