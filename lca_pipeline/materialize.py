@@ -41,6 +41,27 @@ def replace_table(conn: duckdb.DuckDBPyConnection, table: str, name: str, params
     conn.execute(f"CREATE OR REPLACE TABLE {table} AS {sql.wrapped(name)}", sql.params_for(name, params))
 
 
+def _columns(conn: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    schema, name = table.split(".")
+    return {c for (c,) in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+        [schema, name],
+    ).fetchall()}
+
+
+def _swap_window(conn: duckdb.DuckDBPyConnection, table: str, start: datetime, end: datetime, column: str,
+                 column_type: str, exists: bool) -> None:
+    """Inside the caller's transaction: the window's rows of `table` become those of temp `_window`."""
+    if not exists:
+        conn.execute(f"CREATE TABLE {table} AS SELECT * FROM _window LIMIT 0")
+    conn.execute(
+        f'DELETE FROM {table} WHERE "{column}" >= CAST($s AS {column_type}) AND "{column}" < CAST($e AS {column_type})',
+        {"s": start, "e": end},
+    )
+    conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _window")
+    conn.execute("DROP TABLE _window")
+
+
 def replace_window(
     conn: duckdb.DuckDBPyConnection,
     table: str,
@@ -61,11 +82,7 @@ def replace_window(
     conn.execute("BEGIN TRANSACTION")
     try:
         conn.execute(f"CREATE OR REPLACE TEMP TABLE _window AS {text}", bound)
-        schema, tname = table.split(".")
-        have = {c for (c,) in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-            [schema, tname],
-        ).fetchall()}
+        have = _columns(conn, table)
         exists = bool(have)
         want = {d[0] for d in conn.execute("SELECT * FROM _window LIMIT 0").description}
         if exists and have != want:
@@ -77,14 +94,7 @@ def replace_window(
             conn.execute(f"CREATE OR REPLACE TEMP TABLE _window AS {text}", everything)
             conn.execute(f"DROP TABLE {table}")
             exists = False
-        if not exists:
-            conn.execute(f"CREATE TABLE {table} AS SELECT * FROM _window LIMIT 0")
-        conn.execute(
-            f'DELETE FROM {table} WHERE "{column}" >= CAST($s AS {column_type}) AND "{column}" < CAST($e AS {column_type})',
-            {"s": start, "e": end},
-        )
-        conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _window")
-        conn.execute("DROP TABLE _window")
+        _swap_window(conn, table, start, end, column, column_type, exists)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -99,21 +109,9 @@ def load_window(conn: duckdb.DuckDBPyConnection, table: str, paths: list[str], s
     """
     conn.execute("BEGIN TRANSACTION")
     try:
-        conn.execute("CREATE OR REPLACE TEMP TABLE _window AS SELECT * FROM read_parquet($p, hive_partitioning = false) ORDER BY ALL",
-                     {"p": paths})
-        schema, tname = table.split(".")
-        exists = conn.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-            [schema, tname],
-        ).fetchall()[0][0]
-        if not exists:
-            conn.execute(f"CREATE TABLE {table} AS SELECT * FROM _window LIMIT 0")
-        conn.execute(
-            f'DELETE FROM {table} WHERE "{column}" >= CAST($s AS DATE) AND "{column}" < CAST($e AS DATE)',
-            {"s": start, "e": end},
-        )
-        conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _window")
-        conn.execute("DROP TABLE _window")
+        conn.execute("CREATE OR REPLACE TEMP TABLE _window AS "
+                     "SELECT * FROM read_parquet($p, hive_partitioning = false) ORDER BY ALL", {"p": paths})
+        _swap_window(conn, table, start, end, column, "DATE", bool(_columns(conn, table)))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -7,6 +7,7 @@ all do exactly the same: the same tables, audit rows, manifest and published ver
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -94,6 +95,8 @@ def runs(context: dg.AssetExecutionContext, warehouse: Warehouse, lca: LcaResour
     settings = lca.settings()
     warehouse.release()
     restored = restore_work(published, warehouse.work)
+    # What killed runs exported for their slices; no other refresh is running (checked above).
+    shutil.rmtree(warehouse.work_dir / "parts" / "_runs", ignore_errors=True)
     runlog.append(
         published, "started", context.run_id,
         partition_range=run_days(context), launcher=context.run.tags.get("lca/launcher", "dagster"),
@@ -113,8 +116,6 @@ def runs(context: dg.AssetExecutionContext, warehouse: Warehouse, lca: LcaResour
 
 def prepare_imports(data_dir: Path, imported_dir: Path, options: dict) -> list[tuple[str, Any]]:
     """Convert importer-kind folders in the data directory (nvidia-smi/, sacct/, ...) into contract files."""
-    import shutil
-
     from ..importers import detect_kind_folders, import_source
 
     found = detect_kind_folders(data_dir)

@@ -61,7 +61,7 @@ def _plan_op(model: Model, ins: dict[str, dg.In]) -> dg.OpDefinition:
 
     @dg.op(name=f"{model.table.replace('.', '__')}__plan", ins=ins, out=dg.DynamicOut(dict),
            tags=WAREHOUSE_TAGS)
-    def _plan(context: dg.OpExecutionContext, warehouse: Warehouse):
+    def _plan(context: dg.OpExecutionContext, warehouse: Warehouse, lca: LcaResource):
         started = time.perf_counter()
         start, end = _window(context)
         # What a slice needs from the warehouse, exported once per run: the hosts, the staging
@@ -69,7 +69,8 @@ def _plan_op(model: Model, ins: dict[str, dg.In]) -> dg.OpDefinition:
         # duplicate-key quarantine.
         shared = warehouse.work_dir / "parts" / "_runs" / context.run_id / model.table
         shared.mkdir(parents=True, exist_ok=True)
-        look_back = start - timedelta(days=1)
+        # As far back as a slice looks for the sample before its first (ingest.validated_ctes).
+        look_back = start - timedelta(seconds=float(lca.settings().max_gap_s) + 60)
         with warehouse.connect() as conn:
             exports = {"staging.hosts": "SELECT * FROM staging.hosts ORDER BY host"}
             for name in inputs:
