@@ -43,3 +43,21 @@ def test_a_new_days_staging_skips_files_staged_before_and_unchanged(tmp_path):
     os.utime(first, (first.stat().st_atime, first.stat().st_mtime + 60))
     again = run_pipeline(data, db, report=False, instance=instance, days=("2024-03-06", "2024-03-06"))
     assert _files_read(instance, again.run_id, "staging/gpu_samples") == 2
+
+
+def test_a_file_back_after_its_day_was_restaged_without_it_is_read_again(tmp_path):
+    data = tmp_path / "sample"
+    generate_sample(data, days=2, interval_s=300)
+    db = tmp_path / "w" / "lca.duckdb"
+    instance = dg.DagsterInstance.get()
+    run_pipeline(data, db, report=False, instance=instance)
+    before = query(db, "SELECT * FROM marts.stage_impacts ORDER BY ALL")
+    part = data / "gpu_samples" / "part-2024-03-05.parquet"
+    away = tmp_path / part.name
+    part.rename(away)
+    run_pipeline(data, db, report=False, instance=instance, days=("2024-03-05", "2024-03-05"))
+    assert query(db, "SELECT count(*) FROM staging.gpu_samples WHERE partition_day = '2024-03-05'") == [(0,)]
+    away.rename(part)  # same size and modification time as when it was staged
+    back = run_pipeline(data, db, report=False, instance=instance, days=("2024-03-05", "2024-03-05"))
+    assert _files_read(instance, back.run_id, "staging/gpu_samples") == 1
+    assert query(db, "SELECT * FROM marts.stage_impacts ORDER BY ALL") == before
