@@ -548,6 +548,14 @@ def _build_stg_groups(conn: duckdb.DuckDBPyConnection, input_name: str, bound: d
     )
 
 
+def table_exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether `schema.name` exists in the connection's database."""
+    schema, name = table.split(".")
+    return bool(conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, name]).fetchall()[0][0])
+
+
 def validated_ctes(conn: duckdb.DuckDBPyConnection, inputs: tuple[str, ...], data_dirs: list[Path],
                    params: dict[str, Any], start: datetime | None, end: datetime | None
                    ) -> tuple[str, dict[str, Any]]:
@@ -571,10 +579,7 @@ def validated_ctes(conn: duckdb.DuckDBPyConnection, inputs: tuple[str, ...], dat
     for name in inputs:
         spec = INPUTS[name]
         wanted: dict[str, bool] = {}  # file -> holds rows of the window itself (not only the look-back)
-        if conn.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'staging' AND table_name = ?",
-            [name],
-        ).fetchall()[0][0]:
+        if table_exists(conn, f"staging.{name}"):
             wanted = dict(conn.execute(
                 f"SELECT source_file, bool_or(CAST($w AS DATE) IS NULL OR partition_day >= CAST($w AS DATE)) "
                 f"FROM staging.{name} WHERE CAST($s AS DATE) IS NULL "

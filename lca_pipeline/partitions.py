@@ -36,7 +36,7 @@ def run_day_keys(tags: Mapping[str, str]) -> list[str]:
     return [day_key(first + timedelta(days=i)) for i in range((last - first).days + 1)]
 
 
-def window_of(context: dg.AssetExecutionContext) -> tuple[datetime, datetime]:
+def window_of(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> tuple[datetime, datetime]:
     """[first day, day after the last) of the run's partition range, as naive UTC datetimes."""
     keys = context.partition_key_range
     start = datetime.fromisoformat(keys.start)

@@ -73,15 +73,8 @@ def persistent_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-@dataclass
-class _Events:
-    """The events of a finished run, kept after its result's instance context closes."""
-
-    all_events: list
-
-
-def _first_failure(result: dg.ExecuteInProcessResult | _Events) -> str | None:
-    for event in result.all_events:
+def _first_failure(events: list[dg.DagsterEvent]) -> str | None:
+    for event in events:
         if event.event_type_value == "STEP_FAILURE":
             err = event.event_specific_data.error
             while err.cause is not None and err.cls_name in ("DagsterExecutionStepExecutionError",):
@@ -168,8 +161,8 @@ def run_pipeline(
             "lca/launcher": launcher}
     run_config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     if executor == "in_process":
-        result = job.execute_in_process(run_id=run_id, instance=instance, tags=tags, run_config=run_config,
-                                        raise_on_error=False, asset_selection=selection)
+        events = job.execute_in_process(run_id=run_id, instance=instance, tags=tags, run_config=run_config,
+                                        raise_on_error=False, asset_selection=selection).all_events
     else:
         # Step processes rebuild the job from these arguments (a reconstructable job).
         recon = dg.build_reconstructable_job(
@@ -178,15 +171,14 @@ def run_pipeline(
                                   job.name, executor, max_concurrent))
         with dg.execute_job(recon, instance=instance, run_config=run_config, tags=tags,
                             raise_on_error=False, asset_selection=selection) as result:
-            run_id = result.run_id
-            result = _Events(result.all_events)
+            run_id, events = result.run_id, result.all_events
     checks = [
         (f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}",
          e.asset_check_evaluation_data.passed)
-        for e in result.all_events
+        for e in events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
-    failure = _first_failure(result)
+    failure = _first_failure(events)
     failed_checks = [name for name, ok in checks if not ok]
     record = next((r for r in runlog.runs(db) if r["run_id"] == run_id), {})
     # A failed blocking check also fails its step; its evidence (site, zone, hours, cascaded rows)
@@ -195,7 +187,7 @@ def run_pipeline(
     if failure and not check_failure:
         raise RunFailed(f"{failure} (published data unchanged: {db})")
     if failed_checks:
-        evidence = next((e.asset_check_evaluation_data.description for e in result.all_events
+        evidence = next((e.asset_check_evaluation_data.description for e in events
                          if e.event_type_value == "ASSET_CHECK_EVALUATION"
                          and not e.asset_check_evaluation_data.passed
                          and e.asset_check_evaluation_data.description), None)

@@ -24,25 +24,17 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 
 from .. import sql
 from ..contract import OWNERS
-from ..ingest import validated_ctes
+from ..ingest import table_exists, validated_ctes
 from ..materialize import load_window, report, table_metadata
-from ..partitions import DAYS, SINGLE_RUN
+from ..partitions import DAYS, SINGLE_RUN, window_of
 from ..resources import WAREHOUSE_TAGS, LcaResource, Warehouse, scratch
 from .models import Model, sql_deps
 
 # The slice of a day when hosts name no site: every host.
 _ALL_SITES = "_all"
-
-
-def _window(context: dg.OpExecutionContext) -> tuple[datetime, datetime]:
-    keys = context.partition_key_range
-    start = datetime.fromisoformat(keys.start)
-    end = datetime.fromisoformat(keys.end) + timedelta(days=1)
-    return min(start, end - timedelta(days=1)), max(end, start + timedelta(days=1))
 
 
 def _mapping_key(day: date, site: str, index: int) -> str:
@@ -63,7 +55,7 @@ def _plan_op(model: Model, ins: dict[str, dg.In]) -> dg.OpDefinition:
            tags=WAREHOUSE_TAGS)
     def _plan(context: dg.OpExecutionContext, warehouse: Warehouse, lca: LcaResource):
         started = time.perf_counter()
-        start, end = _window(context)
+        start, end = window_of(context)
         # What a slice needs from the warehouse, exported once per run: the hosts, the staging
         # summaries (which file has rows of which day and host), the files' hashes and the
         # duplicate-key quarantine.
@@ -74,7 +66,7 @@ def _plan_op(model: Model, ins: dict[str, dg.In]) -> dg.OpDefinition:
         with warehouse.connect() as conn:
             exports = {"staging.hosts": "SELECT * FROM staging.hosts ORDER BY host"}
             for name in inputs:
-                if _exists(conn, f"staging.{name}"):
+                if table_exists(conn, f"staging.{name}"):
                     exports[f"staging.{name}"] = (
                         f"SELECT * FROM staging.{name} WHERE partition_day >= CAST($s AS DATE) "
                         "AND partition_day < CAST($e AS DATE) ORDER BY partition_day, source_file, host")
@@ -105,13 +97,6 @@ def _plan_op(model: Model, ins: dict[str, dg.In]) -> dg.OpDefinition:
     return _plan
 
 
-def _exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".")
-    return bool(conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, name]).fetchall()[0][0])
-
-
 def integrate_slice(model: Model, day: date, site: str, shared: Path, out_dir: Path, lca: LcaResource,
                     run_id: str) -> tuple[Path, int]:
     """Run the model's statement for one day and one site's hosts, writing one Parquet file."""
@@ -129,13 +114,13 @@ def integrate_slice(model: Model, day: date, site: str, shared: Path, out_dir: P
             # here: the slice integrates its own hosts only, and reads only files that have them.
             conn.execute("DELETE FROM staging.hosts WHERE site IS DISTINCT FROM $s", {"s": site})
             for name in model.reads_files:
-                if _exists(conn, f"staging.{name}"):
+                if table_exists(conn, f"staging.{name}"):
                     conn.execute(f"DELETE FROM staging.{name} WHERE host NOT IN (SELECT host FROM staging.hosts)")
         start = datetime.combine(day, datetime.min.time())
         end = start + timedelta(days=1)
         params = {**lca.settings().sql_params(), "run_id": run_id, "asset": model.table}
         for name in model.reads_files:
-            if not _exists(conn, f"staging.{name}"):
+            if not table_exists(conn, f"staging.{name}"):
                 # Never staged (no such input anywhere): an empty summary, so the statement reads nothing.
                 conn.execute(f"CREATE TABLE staging.{name} (partition_day DATE, source_file VARCHAR, host VARCHAR)")
         ctes, bound = validated_ctes(conn, model.reads_files, lca.data_dirs(), params, start, end)
@@ -175,7 +160,7 @@ def _load_op(model: Model) -> dg.OpDefinition:
            out=dg.Out(dg.Nothing))
     def _load(context: dg.OpExecutionContext, warehouse: Warehouse, parts: list[dict]):
         started = time.perf_counter()
-        start, end = _window(context)
+        start, end = window_of(context)
         paths = sorted(p["path"] for p in parts)
         # Partitions left from slices that no longer exist (a site gone from hosts) are removed, so
         # the work area holds what the table holds.
