@@ -51,7 +51,17 @@ sql.register(
     "audit/insert_file_quarantine",
     "audit/insert_file_ingest_count",
     "audit/files_staged_outside_window",
+    "audit/restore_duplicate_counts",
+    "audit/delete_duplicates",
+    "audit/insert_duplicates",
+    "audit/apply_duplicate_counts",
+    "audit/refresh_source_file_counts",
 )
+# Inputs whose duplicate keys the hourly energy step finds, not staging: it sorts every sample by
+# device and time anyway, where a duplicate is a sample at its predecessor's time, while a hash
+# aggregate over every key in staging cost 11 s of its 15 at 88M samples. Staging counts them as
+# staged; the energy step's load moves them to the quarantine (record_duplicates).
+DUPLICATES_IN_ENERGY_STEP = ("gpu_samples", "node_samples")
 # DuckDB's default; a longer line is reported with its real line number instead of DuckDB's.
 MAX_LINE_BYTES = 2_000_000
 # Error text quoted from a file is cut here so a hostile file cannot flood the log.
@@ -406,7 +416,8 @@ def stage_input(
     }
     table = f"staging.{input_name}"
     if spec.partitioned:
-        bound.update(stage_start=window_start, stage_end=window_end, find_duplicates=True)
+        bound.update(stage_start=window_start, stage_end=window_end,
+                     find_duplicates=input_name not in DUPLICATES_IN_ENERGY_STEP)
     build = _build_stg_groups if spec.partitioned else _build_stg
     try:
         build(conn, input_name, bound)
@@ -557,14 +568,16 @@ def table_exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 
 def validated_ctes(conn: duckdb.DuckDBPyConnection, inputs: tuple[str, ...], data_dirs: list[Path],
-                   params: dict[str, Any], start: datetime | None, end: datetime | None
-                   ) -> tuple[str, dict[str, Any]]:
+                   params: dict[str, Any], start: datetime | None, end: datetime | None,
+                   find_duplicates: bool = False) -> tuple[str, dict[str, Any]]:
     """CTEs `valid_<input>`: the rows of each telemetry input that pass its staging statement, read
     from the files again, with the parameters they need.
 
     The window reaches back by [telemetry] max_gap_s and one minute, so the first interval of the
     day has its previous sample. Only files whose staging summary has rows in those days are read.
-    Without a window (start None) every staged row is read.
+    Without a window (start None) every staged row is read. Duplicate keys are removed (the first
+    by file and row kept) when `find_duplicates` is set or the quarantine already holds some in
+    these days; otherwise the statement must detect them itself (see DUPLICATES_IN_ENERGY_STEP).
     """
     stage_start = None if start is None else start - timedelta(seconds=float(params["max_gap_s"]) + 60)
     # Staging quarantined every duplicate key of these days; when it found none, none can be here.
@@ -574,7 +587,8 @@ def validated_ctes(conn: duckdb.DuckDBPyConnection, inputs: tuple[str, ...], dat
         "OR (partition_day >= CAST($s AS DATE) AND partition_day < CAST($e AS DATE)))",
         {"inputs": list(inputs), "s": stage_start, "e": end},
     ).fetchall()[0][0]
-    bound = {**params, "stage_start": stage_start, "stage_end": end, "find_duplicates": bool(duplicates)}
+    bound = {**params, "stage_start": stage_start, "stage_end": end,
+             "find_duplicates": bool(duplicates or find_duplicates)}
     ctes = []
     for name in inputs:
         spec = INPUTS[name]
@@ -609,6 +623,100 @@ def validated_ctes(conn: duckdb.DuckDBPyConnection, inputs: tuple[str, ...], dat
         bound.update(sql.params_for(stmt, bound))
         ctes.append(f"valid_{name} AS NOT MATERIALIZED (SELECT * EXCLUDE (qa, raw) FROM ({sql.wrapped(stmt)}) WHERE qa IS NULL)")
     return ",\n".join(ctes), bound
+
+
+def duplicate_rows(conn: duckdb.DuckDBPyConnection, inputs: tuple[str, ...], bound: dict[str, Any],
+                   day_start: datetime, day_end: datetime) -> duckdb.DuckDBPyRelation:
+    """The quarantine rows of the duplicate samples of one day, from the source views and parameters
+    validated_ctes made with find_duplicates set."""
+    selects, params = [], {}
+    for name in inputs:
+        if name not in DUPLICATES_IN_ENERGY_STEP:
+            continue
+        stmt = f"staging/stg_{name}"
+        params.update(sql.params_for(stmt, bound))
+        params[f"input_{len(selects)}"] = name
+        selects.append(
+            f"SELECT CAST($input_{len(selects)} AS VARCHAR) AS input, source_file, source_row, qa.col AS column_name, qa.reason AS reason, "
+            f"qa.raw AS raw_value, to_json(raw) AS raw_row, partition_day FROM ({sql.wrapped(stmt)}) "
+            "WHERE starts_with(qa.reason, 'duplicate key') AND partition_day >= CAST($day_start AS DATE) "
+            "AND partition_day < CAST($day_end AS DATE)")
+    params.update(day_start=day_start, day_end=day_end)
+    return conn.sql(" UNION ALL ".join(selects), params=params)
+
+
+def record_duplicates(conn: duckdb.DuckDBPyConnection, inputs: tuple[str, ...], paths: list[str],
+                      start: datetime, end: datetime, run_id: str) -> int:
+    """Inside the caller's transaction: the window's duplicate samples become those in the Parquet files
+    the energy slices wrote, moved from staged to quarantined in every count (idempotent: the earlier
+    run's are given back first). Returns how many."""
+    names = [n for n in inputs if n in DUPLICATES_IN_ENERGY_STEP]
+    params = {"inputs": names, "window_start": start, "window_end": end, "run_id": run_id}
+    for name in names:
+        if table_exists(conn, f"staging.{name}"):
+            _move_summary_rows(conn, name, _OLD_DUPLICATES, "+", {"s": start, "e": end})
+    sql.execute(conn, "audit/restore_duplicate_counts", params)
+    sql.execute(conn, "audit/delete_duplicates", params)
+    found = 0
+    if paths:
+        conn.execute("CREATE OR REPLACE TEMP TABLE _duplicates AS SELECT * FROM read_parquet($p)", {"p": paths})
+        found = int(conn.execute("SELECT count(*) FROM _duplicates").fetchall()[0][0])
+        sql.execute(conn, "audit/insert_duplicates", params)
+        sql.execute(conn, "audit/apply_duplicate_counts", params)
+        for name in names:
+            if table_exists(conn, f"staging.{name}"):
+                _move_summary_rows(conn, name, "_duplicates", "-", {})
+        conn.execute("DROP TABLE _duplicates")
+    sql.execute(conn, "audit/refresh_source_file_counts", params)
+    return found
+
+
+def summary_as_staged(name: str) -> str:
+    """A SELECT of staging.<name>'s summary rows of days [$s, $e) as staging wrote them: with the
+    duplicate samples an energy run has since moved to the quarantine counted again, so that the
+    energy step reads their files once more (and finds them again)."""
+    rows = (f"SELECT partition_day, source_file, host, rows_staged, first_ts, last_ts FROM staging.{name} "
+            "WHERE partition_day >= CAST($s AS DATE) AND partition_day < CAST($e AS DATE)")
+    if name not in DUPLICATES_IN_ENERGY_STEP:
+        return rows
+    return (f"SELECT partition_day, source_file, host, CAST(sum(rows_staged) AS BIGINT) AS rows_staged, "
+            f"min(first_ts) AS first_ts, max(last_ts) AS last_ts FROM ({rows} UNION ALL "
+            f"SELECT partition_day, source_file, host, n, first_ts, last_ts FROM ({_duplicate_groups(_OLD_DUPLICATES)})) "
+            "GROUP BY ALL")
+
+
+_HOST = "trim(json_extract_string(raw_row, '$.host'))"
+_OLD_DUPLICATES = (
+    "(SELECT * FROM audit.quarantine WHERE input = $input AND starts_with(reason, 'duplicate key') "
+    "AND partition_day >= CAST($s AS DATE) AND partition_day < CAST($e AS DATE))")
+
+
+def _duplicate_groups(rows: str) -> str:
+    return (f"SELECT source_file, partition_day, {_HOST} AS host, count(*) AS n, "
+            "min(TRY_CAST(raw_value AS TIMESTAMP)) AS first_ts, max(TRY_CAST(raw_value AS TIMESTAMP)) AS last_ts "
+            f"FROM {rows} AS q WHERE q.input = $input GROUP BY ALL")
+
+
+def _move_summary_rows(conn: duckdb.DuckDBPyConnection, name: str, rows: str, sign: str,
+                       params: dict[str, Any]) -> None:
+    # The staging summary counts the rows that pass per day, file and host: duplicates leave it (-)
+    # or come back to it (+) with the quarantine rows. A (day, file, host) left with none has no row,
+    # as when staging found none; it comes back spanning its duplicates' times (their raw_value).
+    grouped = _duplicate_groups(rows)
+    statements = [
+        f"UPDATE staging.{name} AS s SET rows_staged = s.rows_staged {sign} d.n FROM ({grouped}) AS d "
+        "WHERE s.source_file = d.source_file AND s.partition_day = d.partition_day AND s.host = d.host",
+    ]
+    if sign == "+":
+        statements.append(
+            f"INSERT INTO staging.{name} BY NAME SELECT partition_day, source_file, host, n AS rows_staged, "
+            f"first_ts, last_ts FROM ({grouped}) AS d WHERE NOT EXISTS (SELECT 1 FROM staging.{name} AS s "
+            "WHERE s.source_file = d.source_file AND s.partition_day = d.partition_day AND s.host = d.host)")
+        # The UPDATE above ran first, so a row inserted here is not counted twice.
+    else:
+        statements.append(f"DELETE FROM staging.{name} WHERE rows_staged <= 0")
+    for text in statements:
+        conn.execute(text, sql.params_in(text, {**params, "input": name}))
 
 
 def _probe(conn: duckdb.DuckDBPyConnection, files: list[SourceFile],

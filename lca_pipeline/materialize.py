@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 import dagster as dg
 import duckdb
@@ -102,8 +102,10 @@ def replace_window(
 
 
 def load_window(conn: duckdb.DuckDBPyConnection, table: str, paths: list[str], start: datetime, end: datetime,
-                column: str = "partition_day") -> None:
-    """Replace the window's rows of `table` with the rows of Parquet partitions, in one transaction.
+                column: str = "partition_day",
+                also: Callable[[duckdb.DuckDBPyConnection], Any] | None = None) -> None:
+    """Replace the window's rows of `table` with the rows of Parquet partitions, in one transaction
+    (with whatever `also` writes).
 
     Rows go in sorted by every column, so the table does not depend on which slice finished first.
     """
@@ -112,6 +114,8 @@ def load_window(conn: duckdb.DuckDBPyConnection, table: str, paths: list[str], s
         conn.execute("CREATE OR REPLACE TEMP TABLE _window AS "
                      "SELECT * FROM read_parquet($p, hive_partitioning = false) ORDER BY ALL", {"p": paths})
         _swap_window(conn, table, start, end, column, "DATE", bool(_columns(conn, table)))
+        if also is not None:
+            also(conn)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

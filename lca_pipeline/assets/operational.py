@@ -33,7 +33,7 @@ MODELS = [
     Model(
         "intermediate.telemetry_energy_hourly",
         "intermediate/int_telemetry_energy_hourly",
-        ("staging.gpu_samples", "staging.node_samples", "staging.gpu_energy_minutes"),
+        ("staging.gpu_samples", "staging.node_samples", "staging.gpu_energy_minutes", "staging.hosts"),
         "Energy per host, component, GPU and hour from telemetry (counter or trapezoid), with coverage.",
         partitioned=True,
         reads_files=("gpu_samples", "node_samples", "gpu_energy_minutes"),

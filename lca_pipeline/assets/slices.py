@@ -27,7 +27,8 @@ import dagster as dg
 
 from .. import sql
 from ..contract import OWNERS
-from ..ingest import table_exists, validated_ctes
+from ..ingest import (duplicate_rows, progress, record_duplicates, summary_as_staged, table_exists,
+                      validated_ctes)
 from ..materialize import load_window, report, table_metadata
 from ..partitions import DAYS, SINGLE_RUN, window_of
 from ..resources import WAREHOUSE_TAGS, LcaResource, Warehouse, scratch
@@ -68,8 +69,7 @@ def _plan_op(model: Model, ins: dict[str, dg.In]) -> dg.OpDefinition:
             for name in inputs:
                 if table_exists(conn, f"staging.{name}"):
                     exports[f"staging.{name}"] = (
-                        f"SELECT * FROM staging.{name} WHERE partition_day >= CAST($s AS DATE) "
-                        "AND partition_day < CAST($e AS DATE) ORDER BY partition_day, source_file, host")
+                        f"SELECT * FROM ({summary_as_staged(name)}) ORDER BY partition_day, source_file, host")
             exports["audit.quarantine"] = (
                 "SELECT input, reason, partition_day FROM audit.quarantine WHERE list_contains($inputs, input) "
                 "AND starts_with(reason, 'duplicate key') AND partition_day >= CAST($s AS DATE) "
@@ -78,8 +78,8 @@ def _plan_op(model: Model, ins: dict[str, dg.In]) -> dg.OpDefinition:
             exports["audit.source_files"] = (
                 "SELECT * FROM audit.source_files WHERE list_contains($inputs, input) ORDER BY input, path")
             for table, query in exports.items():
-                params = {k: v for k, v in {"s": look_back, "e": end, "inputs": list(inputs)}.items()
-                          if f"${k}" in query}
+                params = sql.params_in(query, {"s": look_back, "e": end, "inputs": list(inputs),
+                                               "input": table.split(".")[-1]})
                 conn.sql(query, params=params).write_parquet(str(shared / f"{table}.parquet"))
             sites = [s for (s,) in conn.execute(
                 "SELECT DISTINCT site FROM staging.hosts WHERE site IS NOT NULL ORDER BY site").fetchall()]
@@ -98,8 +98,9 @@ def _plan_op(model: Model, ins: dict[str, dg.In]) -> dg.OpDefinition:
 
 
 def integrate_slice(model: Model, day: date, site: str, shared: Path, out_dir: Path, lca: LcaResource,
-                    run_id: str) -> tuple[Path, int]:
-    """Run the model's statement for one day and one site's hosts, writing one Parquet file."""
+                    run_id: str) -> tuple[Path, int, Path | None]:
+    """Run the model's statement for one day and one site's hosts, writing one Parquet file, and,
+    when it found duplicate samples, their quarantine rows in another (in the run's folder)."""
     spill = out_dir.parent / ".spill" / f"{day.isoformat()}-{os.getpid()}"
     conn = scratch(spill)
     try:
@@ -123,18 +124,37 @@ def integrate_slice(model: Model, day: date, site: str, shared: Path, out_dir: P
             if not table_exists(conn, f"staging.{name}"):
                 # Never staged (no such input anywhere): an empty summary, so the statement reads nothing.
                 conn.execute(f"CREATE TABLE staging.{name} (partition_day DATE, source_file VARCHAR, host VARCHAR)")
-        ctes, bound = validated_ctes(conn, model.reads_files, lca.data_dirs(), params, start, end)
-        text = sql.with_ctes(model.sql_name, ctes)
-        conn.execute(f"CREATE TEMP TABLE _slice AS {text}",
-                     sql.params_in(text, {**bound, "window_start": start, "window_end": end}))
+        exact = False
+        while True:
+            ctes, bound = validated_ctes(conn, model.reads_files, lca.data_dirs(), params, start, end, exact)
+            text = sql.with_ctes(model.sql_name, ctes)
+            conn.execute(f"CREATE OR REPLACE TEMP TABLE _slice AS {text}",
+                         sql.params_in(text, {**bound, "window_start": start, "window_end": end}))
+            if bound["find_duplicates"]:
+                break
+            # Almost always 0: the statement counts duplicate samples as it sorts them. When there are
+            # any, it runs again keeping the first of each by file and row, and they are quarantined.
+            if not conn.execute("SELECT sum(duplicate_samples) FROM _slice").fetchall()[0][0]:
+                break
+            exact = True
+        duplicates = None
+        if bound["find_duplicates"]:
+            duplicates = shared / "duplicates" / f"day={day.isoformat()}-site={site}.parquet"
+            duplicates.parent.mkdir(parents=True, exist_ok=True)
+            found = duplicate_rows(conn, model.reads_files, bound, start, end)
+            found.write_parquet(str(duplicates))
+            n = conn.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(duplicates)}).fetchall()[0][0]
+            if n:
+                progress.warning("%s: %d duplicate sample(s) on %s (site %s) quarantined; the first of each "
+                                 "by file and row is kept", model.table, n, day, site)
         rows = conn.execute("SELECT count(*) FROM _slice").fetchall()[0][0]
         out_dir.mkdir(parents=True, exist_ok=True)
         target = out_dir / f"site={site}.parquet"
         # Written beside the target and renamed: a killed slice never leaves half a partition.
         tmp = out_dir / f".{target.name}.{os.getpid()}.tmp"
-        conn.table("_slice").write_parquet(str(tmp))
+        conn.sql("SELECT * EXCLUDE (duplicate_samples) FROM _slice").write_parquet(str(tmp))
         os.replace(tmp, target)
-        return target, int(rows)
+        return target, int(rows), duplicates
     finally:
         conn.close()
         shutil.rmtree(spill, ignore_errors=True)
@@ -147,10 +167,11 @@ def _slice_op(model: Model) -> dg.OpDefinition:
         started = time.perf_counter()
         day = date.fromisoformat(part["day"])
         out_dir = parts_dir(warehouse, model.table) / f"day={day.isoformat()}"
-        path, rows = integrate_slice(model, day, part["site"], Path(part["shared"]), out_dir, lca,
-                                     context.run_id)
+        path, rows, duplicates = integrate_slice(model, day, part["site"], Path(part["shared"]), out_dir, lca,
+                                                 context.run_id)
         report(model.table, rows, started, f"(slice {day} {part['site']})")
-        return {"day": part["day"], "path": str(path), "rows": rows}
+        return {"day": part["day"], "path": str(path), "rows": rows,
+                "duplicates": str(duplicates) if duplicates else None}
 
     return _slice
 
@@ -169,8 +190,12 @@ def _load_op(model: Model) -> dg.OpDefinition:
             for stale in folder.glob("*.parquet"):
                 if str(stale) not in paths:
                     stale.unlink()
+        found = sorted(p["duplicates"] for p in parts if p.get("duplicates"))
         with warehouse.connect() as conn:
-            load_window(conn, model.table, paths, start, end)
+            # The duplicate samples' quarantine rows and counts change in the same transaction as the
+            # energy they were left out of.
+            load_window(conn, model.table, paths, start, end, also=lambda c: record_duplicates(
+                c, model.reads_files, found, start, end, context.run_id))
             md = table_metadata(conn, model.table, model.lineage or None)
         shutil.rmtree(warehouse.work_dir / "parts" / "_runs" / context.run_id, ignore_errors=True)
         report(model.table, md["dagster/row_count"], started, f"({len(paths)} slices)")
