@@ -20,7 +20,7 @@ WITH host_keys AS (
     SELECT host, CAST(row_number() OVER (ORDER BY host) AS INTEGER) AS host_key FROM staging.hosts
 ),
 samples AS (
-    SELECT k.host_key, 0 AS component_key, s.host, 'gpu' AS component, s.gpu, s.ts, s.power_w,
+    SELECT k.host_key, 0 AS component_key, s.gpu, s.ts, s.power_w,
         s.energy_counter_kwh, s.util_pct
     FROM valid_gpu_samples AS s
     JOIN host_keys AS k ON k.host = s.host
@@ -28,8 +28,8 @@ samples AS (
         AND s.ts < CAST($window_end AS TIMESTAMP)
         AND (s.source_file, s.partition_day) IN (SELECT (source_file, partition_day) FROM staging.gpu_samples)
     UNION ALL
-    SELECT k.host_key, list_position(['cpu', 'dram', 'other', 'node'], n.component) AS component_key, n.host,
-        n.component, NULL AS gpu, n.ts, n.power_w, NULL AS energy_counter_kwh, NULL AS util_pct
+    SELECT k.host_key, list_position(['cpu', 'dram', 'other', 'node'], n.component) AS component_key,
+        NULL AS gpu, n.ts, n.power_w, NULL AS energy_counter_kwh, NULL AS util_pct
     FROM valid_node_samples AS n
     JOIN host_keys AS k ON k.host = n.host
     WHERE n.ts >= CAST($window_start AS TIMESTAMP) - to_seconds($max_gap_s)
@@ -37,9 +37,10 @@ samples AS (
         AND (n.source_file, n.partition_day) IN (SELECT (source_file, partition_day) FROM staging.node_samples)
 ),
 pairs AS (
+    -- The sort carries integer keys only; names come back once per hour (sample_hours).
     SELECT
-        host,
-        component,
+        host_key,
+        component_key,
         gpu,
         lag(ts) OVER w AS t0,
         ts AS t1,
@@ -53,8 +54,8 @@ pairs AS (
 ),
 intervals AS (
     SELECT
-        host,
-        component,
+        host_key,
+        component_key,
         gpu,
         t0,
         t1,
@@ -86,42 +87,70 @@ intervals AS (
             -- with $find_duplicates, which keeps the first by file and row (assets/slices.py).
             OR t1 = t0)
 ),
-pieces AS (
-    -- One pass over `intervals`: one inside an hour is one piece, one crossing hour boundaries is
-    -- split. (A UNION ALL of the two cases reads `intervals` twice, which materialises it.)
+hour_sums AS MATERIALIZED (
+    -- An interval inside one hour (nearly all of them) is summed into its hour here, in the same pass;
+    -- the few that cross an hour boundary are kept per group as a list and split below. (Exploding
+    -- every interval into a list of hours and unnesting it cost about 2 s of CPU per 44M samples.)
     SELECT
-        host, component, gpu, h AS hour_start, t1,
-        CASE WHEN single THEN dt_s
-             ELSE date_diff('microsecond', greatest(t0, h), least(t1, h + INTERVAL 1 HOUR)) / 1e6 END AS overlap_s,
-        dt_s, energy_kwh, method, util_pct
+        host_key, component_key, gpu, date_trunc('hour', t0) AS hour_start, CAST(t1 AS DATE) AS partition_day,
+        sum(CASE WHEN single AND dt_s > 0 THEN CAST(round(energy_kwh * 3.6e12) AS HUGEINT) END) AS energy_uj,
+        sum(CASE WHEN single THEN CAST(round(dt_s * 1e6) AS BIGINT) END) AS covered_us,
+        count(*) FILTER (WHERE single AND method <> 'duplicate') AS intervals,
+        count(*) FILTER (WHERE single AND method = 'counter') AS counter_intervals,
+        count(*) FILTER (WHERE single AND method = 'power_after_reset') AS counter_resets,
+        sum(CASE WHEN single THEN CAST(round(util_pct * dt_s * 1e3) AS HUGEINT) END) AS util_mpct_s,
+        count(*) FILTER (WHERE method = 'duplicate') AS duplicate_samples,
+        list({'t0': t0, 't1': t1, 'dt_s': dt_s, 'energy_kwh': energy_kwh, 'method': method, 'util_pct': util_pct})
+            FILTER (WHERE NOT single) AS crossing
     FROM (
-        SELECT
-            *,
-            t1 = t0 OR date_trunc('hour', t0) = date_trunc('hour', t1 - INTERVAL 1 MICROSECOND) AS single,
-            unnest(CASE WHEN t1 = t0 OR date_trunc('hour', t0) = date_trunc('hour', t1 - INTERVAL 1 MICROSECOND)
-                        THEN [date_trunc('hour', t0)]
-                        ELSE generate_series(date_trunc('hour', t0), t1 - INTERVAL 1 MICROSECOND, INTERVAL 1 HOUR)
-                   END) AS h
+        SELECT *, t1 = t0 OR date_trunc('hour', t0) = date_trunc('hour', t1 - INTERVAL 1 MICROSECOND) AS single
         FROM intervals
     )
+    GROUP BY ALL
+),
+crossing_pieces AS (
+    -- Each crossing interval split at the hour boundaries, in proportion to time.
+    SELECT
+        *,
+        date_diff('microsecond', greatest(c.t0, h), least(c.t1, h + INTERVAL 1 HOUR)) / 1e6 AS overlap_s
+    FROM (
+        SELECT *, unnest(generate_series(date_trunc('hour', c.t0), c.t1 - INTERVAL 1 MICROSECOND, INTERVAL 1 HOUR)) AS h
+        FROM (SELECT host_key, component_key, gpu, partition_day, unnest(crossing) AS c FROM hour_sums)
+    )
+),
+sample_pieces AS (
+    SELECT host_key, component_key, gpu, hour_start, partition_day, energy_uj, covered_us, intervals,
+        counter_intervals, counter_resets, util_mpct_s, duplicate_samples
+    FROM hour_sums
+    UNION ALL
+    SELECT
+        host_key, component_key, gpu, h, partition_day,
+        CAST(round(c.energy_kwh * overlap_s / c.dt_s * 3.6e12) AS HUGEINT),
+        CAST(round(overlap_s * 1e6) AS BIGINT),
+        1,
+        CAST(c.method = 'counter' AS INTEGER),
+        CAST(c.method = 'power_after_reset' AS INTEGER),
+        CAST(round(c.util_pct * overlap_s * 1e3) AS HUGEINT),
+        0
+    FROM crossing_pieces
 ),
 sample_hours AS MATERIALIZED (
 SELECT
-    host,
-    component,
-    gpu,
-    hour_start,
-    CAST(t1 AS DATE) AS partition_day,
-    CAST(sum(CASE WHEN dt_s > 0 THEN CAST(round(energy_kwh * overlap_s / dt_s * 3.6e12) AS HUGEINT) END) AS DOUBLE)
-        / 3.6e12 AS energy_kwh,
-    CAST(sum(CAST(round(overlap_s * 1e6) AS BIGINT)) AS DOUBLE) / 1e6 AS covered_s,
-    count(*) FILTER (WHERE method <> 'duplicate') AS intervals,
-    count(*) FILTER (WHERE method = 'counter') AS counter_intervals,
-    count(*) FILTER (WHERE method = 'power_after_reset') AS counter_resets,
-    CAST(sum(CAST(round(util_pct * overlap_s * 1e3) AS HUGEINT)) AS DOUBLE) / 1e3 AS util_pct_x_s,
-    count(*) FILTER (WHERE method = 'duplicate') AS duplicate_samples
-FROM pieces
-GROUP BY host, component, gpu, hour_start, CAST(t1 AS DATE)
+    k.host,
+    CASE WHEN p.component_key = 0 THEN 'gpu' ELSE ['cpu', 'dram', 'other', 'node'][p.component_key] END AS component,
+    p.gpu,
+    p.hour_start,
+    p.partition_day,
+    CAST(sum(p.energy_uj) AS DOUBLE) / 3.6e12 AS energy_kwh,
+    CAST(sum(p.covered_us) AS DOUBLE) / 1e6 AS covered_s,
+    CAST(sum(p.intervals) AS BIGINT) AS intervals,
+    CAST(sum(p.counter_intervals) AS BIGINT) AS counter_intervals,
+    CAST(sum(p.counter_resets) AS BIGINT) AS counter_resets,
+    CAST(sum(p.util_mpct_s) AS DOUBLE) / 1e3 AS util_pct_x_s,
+    CAST(sum(p.duplicate_samples) AS BIGINT) AS duplicate_samples
+FROM sample_pieces AS p
+JOIN host_keys AS k ON k.host_key = p.host_key
+GROUP BY ALL
 ),
 minute_rows AS (
     SELECT
