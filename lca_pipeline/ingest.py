@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
+import os
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -331,18 +333,46 @@ def build_source_view(conn: duckdb.DuckDBPyConnection, files: list[SourceFile], 
     view.create_view(source_view_name(spec), replace=True)
 
 
-def _file_identity(conn: duckdb.DuckDBPyConnection, input_name: str, f: SourceFile) -> tuple[str, int, int]:
-    """sha256 and row count, reused from audit.source_files while size and mtime are unchanged."""
-    st = f.path.stat()
+def _cached_identity(conn: duckdb.DuckDBPyConnection, input_name: str, path: Path) -> tuple[str, int] | None:
+    """sha256 and row count from audit.source_files, while the file's size and mtime are unchanged."""
+    st = path.stat()
     mtime = datetime.fromtimestamp(st.st_mtime, tz=timezone.utc).replace(tzinfo=None)
     cached = sql.execute(
         conn,
         "audit/cached_source_file",
-        {"input": input_name, "path": str(f.path), "bytes": st.st_size, "mtime": mtime},
+        {"input": input_name, "path": str(path), "bytes": st.st_size, "mtime": mtime},
     ).fetchall()
     if cached and cached[0][0] is not None:
-        return cached[0][0], cached[0][1], st.st_size
-    return sha256_file(f.path), _count_rows(conn, f), st.st_size
+        return cached[0][0], cached[0][1]
+    return None
+
+
+def _hashes(conn: duckdb.DuckDBPyConnection, input_name: str, paths: list[Path]) -> dict[Path, Future]:
+    """sha256 of the files not hashed before, computed on every core at once (hashlib releases the
+    GIL while it hashes): a new day's telemetry files are hundreds of MB."""
+    todo = []
+    for path in paths:
+        try:
+            if _cached_identity(conn, input_name, path) is None:
+                todo.append(path)
+        except OSError:
+            continue  # open_files quarantines it
+    pool = ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1)))
+    try:
+        return {path: pool.submit(sha256_file, path) for path in todo}
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _file_identity(conn: duckdb.DuckDBPyConnection, input_name: str, f: SourceFile,
+                   hashing: dict[Path, Future] | None = None) -> tuple[str, int, int]:
+    """sha256 and row count, reused from audit.source_files while size and mtime are unchanged."""
+    size = f.path.stat().st_size
+    cached = _cached_identity(conn, input_name, f.path)
+    if cached is not None:
+        return cached[0], cached[1], size
+    future = (hashing or {}).get(f.path)
+    return (future.result() if future else sha256_file(f.path)), _count_rows(conn, f), size
 
 
 def _files_for_window(conn: duckdb.DuckDBPyConnection, input_name: str, paths: list[Path],
@@ -374,11 +404,12 @@ def open_files(conn: duckdb.DuckDBPyConnection, input_name: str, paths: list[Pat
     files: list[SourceFile] = []
     identities: dict[Path, tuple[str, int, int]] = {}
     problems: list[FileProblem] = []
+    hashing = _hashes(conn, input_name, [p for p in paths if not outside_roots(p, roots)])
     for path in paths:
         fmt = "parquet" if path.suffix.lower() == ".parquet" else "csv"
         try:
             f = inspect_file(conn, path, spec, roots)
-            identities[path] = _file_identity(conn, input_name, f)
+            identities[path] = _file_identity(conn, input_name, f, hashing)
             files.append(f)
         except ContractError:
             raise
