@@ -571,17 +571,19 @@ def _build_stg_groups(conn: duckdb.DuckDBPyConnection, input_name: str, bound: d
     # One pass over the files that keeps only what the warehouse needs: per day, file and host the
     # count and time span of the rows that passed, and the failed rows themselves (for the
     # quarantine), as lists that are unpacked into `_stg` with the same columns as other inputs.
+    # The failed rows keep only what the quarantine needs (row, check, raw values): a struct of every
+    # column, built for every row before the FILTER, cost 0.3 s more per 88M samples.
     conn.execute(
         "CREATE OR REPLACE TEMP TABLE _stg_groups AS SELECT partition_day, source_file, host, "
         "qa IS NULL AS valid, count(*) AS rows, min(ts) AS first_ts, max(ts) AS last_ts, "
-        "list(s) FILTER (WHERE qa IS NOT NULL) AS bad "
+        "list({'source_row': source_row, 'qa': qa, 'raw': raw}) FILTER (WHERE qa IS NOT NULL) AS bad "
         f"FROM ({sql.wrapped(f'staging/stg_{input_name}')}) AS s GROUP BY ALL",
         sql.params_for(f"staging/stg_{input_name}", bound),
     )
     conn.execute(
-        "CREATE OR REPLACE TEMP TABLE _stg AS SELECT * EXCLUDE (qa, raw), qa.col AS qa_column, "
-        "qa.reason AS qa_reason, qa.raw AS qa_raw, to_json(raw) AS raw_row "
-        "FROM (SELECT unnest(b) FROM (SELECT unnest(bad) AS b FROM _stg_groups WHERE NOT valid))"
+        "CREATE OR REPLACE TEMP TABLE _stg AS SELECT source_file, partition_day, b.source_row AS source_row, "
+        "b.qa.col AS qa_column, b.qa.reason AS qa_reason, b.qa.raw AS qa_raw, to_json(b.raw) AS raw_row "
+        "FROM (SELECT source_file, partition_day, unnest(bad) AS b FROM _stg_groups WHERE NOT valid)"
     )
     conn.execute(
         "CREATE OR REPLACE TEMP TABLE _stg_counts AS SELECT source_file, partition_day, "
