@@ -359,9 +359,21 @@ def _hashes(conn: duckdb.DuckDBPyConnection, input_name: str, paths: list[Path])
             continue  # open_files quarantines it
     pool = ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1)))
     try:
-        return {path: pool.submit(sha256_file, path) for path in todo}
+        return {path: pool.submit(_settled_sha256, path) for path in todo}
     finally:
         pool.shutdown(wait=False)
+
+
+def _settled_sha256(path: Path, tries: int = 3) -> str:
+    """sha256 of a file whose size and mtime did not change while it was hashed (a file still being
+    written is hashed again), so the hash recorded belongs to the size and mtime recorded."""
+    for _ in range(tries):
+        before = path.stat()
+        digest = sha256_file(path)
+        after = path.stat()
+        if (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns):
+            return digest
+    return digest
 
 
 def _file_identity(conn: duckdb.DuckDBPyConnection, input_name: str, f: SourceFile,
@@ -570,7 +582,7 @@ _SUMMARY = (
 def _build_stg_groups(conn: duckdb.DuckDBPyConnection, input_name: str, bound: dict[str, Any]) -> None:
     # One pass over the files that keeps only what the warehouse needs: per day, file and host the
     # count and time span of the rows that passed, and the failed rows themselves (for the
-    # quarantine), as lists that are unpacked into `_stg` with the same columns as other inputs.
+    # quarantine), as lists that are unpacked into `_stg` with the quarantine's columns.
     # The failed rows keep only what the quarantine needs (row, check, raw values): a struct of every
     # column, built for every row before the FILTER, cost 0.3 s more per 88M samples.
     conn.execute(
@@ -613,7 +625,8 @@ def validated_ctes(conn: duckdb.DuckDBPyConnection, inputs: tuple[str, ...], dat
     these days; otherwise the statement must detect them itself (see DUPLICATES_IN_ENERGY_STEP).
     """
     stage_start = None if start is None else start - timedelta(seconds=float(params["max_gap_s"]) + 60)
-    # Staging quarantined every duplicate key of these days; when it found none, none can be here.
+    # Duplicate keys quarantined in these days (by staging for the roll-up input, by an earlier run of
+    # the hourly energy step for samples): the statement then resolves them at once.
     duplicates = conn.execute(
         "SELECT count(*) > 0 FROM audit.quarantine WHERE list_contains($inputs, input) "
         "AND starts_with(reason, 'duplicate key') AND (CAST($s AS DATE) IS NULL "
@@ -660,8 +673,12 @@ def validated_ctes(conn: duckdb.DuckDBPyConnection, inputs: tuple[str, ...], dat
 
 def duplicate_rows(conn: duckdb.DuckDBPyConnection, inputs: tuple[str, ...], bound: dict[str, Any],
                    day_start: datetime, day_end: datetime) -> duckdb.DuckDBPyRelation:
-    """The quarantine rows of the duplicate samples of one day, from the source views and parameters
-    validated_ctes made with find_duplicates set."""
+    """The quarantine rows of the duplicate samples of days [day_start, day_end), from the source views
+    and parameters validated_ctes made with find_duplicates set.
+
+    Only rows of the (file, day) pairs staging counted (the staging summary) are quarantined here, as
+    only those are integrated: a file opened for one day can hold rows of a day not staged yet, whose
+    counts do not exist to move them from."""
     selects, params = [], {}
     for name in inputs:
         if name not in DUPLICATES_IN_ENERGY_STEP:
@@ -673,7 +690,8 @@ def duplicate_rows(conn: duckdb.DuckDBPyConnection, inputs: tuple[str, ...], bou
             f"SELECT CAST($input_{len(selects)} AS VARCHAR) AS input, source_file, source_row, qa.col AS column_name, qa.reason AS reason, "
             f"qa.raw AS raw_value, to_json(raw) AS raw_row, partition_day FROM ({sql.wrapped(stmt)}) "
             "WHERE starts_with(qa.reason, 'duplicate key') AND partition_day >= CAST($day_start AS DATE) "
-            "AND partition_day < CAST($day_end AS DATE)")
+            "AND partition_day < CAST($day_end AS DATE) "
+            f"AND (source_file, partition_day) IN (SELECT (source_file, partition_day) FROM staging.{name})")
     params.update(day_start=day_start, day_end=day_end)
     return conn.sql(" UNION ALL ".join(selects), params=params)
 

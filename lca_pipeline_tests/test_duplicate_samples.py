@@ -6,10 +6,12 @@ in one transaction, and gives back the previous run's first, so re-running never
 
 from __future__ import annotations
 
+from datetime import date
+
 import dagster as dg
 import pytest
 
-from lca_pipeline.runner import run_pipeline
+from lca_pipeline.runner import RunFailed, run_pipeline
 from lca_pipeline_tests.builders import base_site, constant_power, hourly_grid, query, run, scalar, ts, write
 
 pytestmark = pytest.mark.slow
@@ -106,3 +108,33 @@ def test_duplicate_before_midnight_keeps_the_first_in_the_next_days_first_interv
         (23, pytest.approx(100 * 60, rel=1e-12)), (0, pytest.approx(100 * 600, rel=1e-12))]
     assert _accounting(daily)["quarantine"] == _accounting(full)["quarantine"] == [
         ("gpu_samples", True, 1, "duplicate key (host, gpu, ts)", "2023-12-31 23:59:00")]
+
+
+def test_duplicates_of_a_day_staging_never_counted_are_not_quarantined(tmp_path):
+    # a.csv holds day 1 and day 2; b.csv repeats a sample of each day. Only day 1 is staged, then the
+    # energy step alone runs over both days: it opens a.csv and b.csv (they have day-1 rows), and
+    # finds day 1's duplicate. Day 2's rows were never counted by staging, so its duplicate must not
+    # enter the quarantine (the counts would not match it), and a second run must give the same.
+    data = tmp_path / "data"
+    base_site(data, gpu_count=1)
+    hourly_grid(data, {h: 100.0 for h in range(0, 26)})
+    write(data / "gpu_samples", "a", constant_power("h1", 0, 100, 0, 10, 60)
+          + constant_power("h1", 0, 100, 24 * 60, 24 * 60 + 10, 60))
+    write(data / "gpu_samples", "b", [{"ts": ts(5), "host": "h1", "gpu": 0, "power_w": 3000.0},
+                                      {"ts": ts(24 * 60 + 5), "host": "h1", "gpu": 0, "power_w": 3000.0}])
+    db = tmp_path / "lca.duckdb"
+    instance = dg.DagsterInstance.ephemeral()
+    assert run_pipeline(data, db, report=False, days=("2024-01-01", "2024-01-01"), instance=instance).version
+    first = None
+    for _ in range(2):
+        # Day 2 has no staged telemetry: the freshness check says so, and the run still publishes.
+        with pytest.raises(RunFailed, match="telemetry_fresh.*missing_days = 2024-01-02.*data published"):
+            run_pipeline(data, db, report=False, days=("2024-01-01", "2024-01-02"), select=[ENERGY],
+                         instance=instance)
+        acc = _accounting(db)
+        assert [(q[0], q[4]) for q in acc["quarantine"]] == [("gpu_samples", "2024-01-01 00:05:00")]
+        assert query(db, "SELECT count(*) FROM audit.source_files "
+                         "WHERE rows_read <> rows_staged + rows_quarantined + rows_pending") == [(0,)]
+        assert query(db, "SELECT DISTINCT partition_day FROM staging.gpu_samples") == [(date(2024, 1, 1),)]
+        first = first or acc
+        assert acc == first

@@ -37,7 +37,7 @@ def sql_deps(model: Model) -> tuple[str, ...]:
 
 def model_asset(model: Model) -> dg.AssetsDefinition:
     if model.reads_files:
-        # Integrating telemetry from the files is split into (day, site) slices that run as
+        # Integrating telemetry from the files is split into slices (a site, a group of days) that run as
         # separate steps (assets/slices.py).
         from .slices import sliced_asset
 

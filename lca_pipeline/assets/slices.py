@@ -247,7 +247,7 @@ def _load_op(model: Model) -> dg.OpDefinition:
 
 
 def sliced_asset(model: Model) -> dg.AssetsDefinition:
-    """The model as a graph asset: plan, one slice step per (day, site), load."""
+    """The model as a graph asset: plan, one slice step per site and group of days, load."""
     sql.register(model.sql_name)
     deps = sql_deps(model)
     names = {d: d.replace(".", "__") for d in deps}

@@ -73,8 +73,9 @@ dup_keys AS (
     -- alone, instead of a window that sorts every full row. Usually empty.
     SELECT host, gpu, ts
     FROM checked
-    -- $find_duplicates is false only when the rows were staged before with no duplicate found
-    -- (the hourly energy step reading them again), which spares it this aggregate over every key.
+    -- $find_duplicates is false in staging and in the hourly energy step's first pass: that step
+    -- finds duplicate keys in its sort of the samples, and only then runs this (ingest.py,
+    -- DUPLICATES_IN_ENERGY_STEP), which spares every run this aggregate over every key.
     WHERE qa IS NULL AND $find_duplicates
     GROUP BY host, gpu, ts
     HAVING count(*) > 1

@@ -59,8 +59,9 @@ dup_keys AS (
     -- window sorting every full row); only their rows are ranked, the first by file and row kept.
     SELECT host, component, ts
     FROM checked
-    -- $find_duplicates is false only when the rows were staged before with no duplicate found
-    -- (the hourly energy step reading them again), which spares it this aggregate over every key.
+    -- $find_duplicates is false in staging and in the hourly energy step's first pass: that step
+    -- finds duplicate keys in its sort of the samples, and only then runs this (ingest.py,
+    -- DUPLICATES_IN_ENERGY_STEP), which spares every run this aggregate over every key.
     WHERE qa IS NULL AND $find_duplicates
     GROUP BY host, component, ts
     HAVING count(*) > 1
