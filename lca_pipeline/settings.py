@@ -40,6 +40,9 @@ class Settings:
     max_gap_s: float = 300.0
     max_gpu_power_w: float = 3000.0
     max_node_power_w: float = 20000.0
+    # How the hourly energy step splits its work (not its results): a site's consecutive days share a
+    # slice while their staged samples add up to no more than this (assets/slices.py).
+    slice_samples: int = 30_000_000
     # [allocation]
     shared_infra: str = "allocate"
     gpu_sharing: str = "quarantine"
@@ -131,7 +134,7 @@ _CHOICES = {
     ("market", "matching"): ("hourly", "monthly", "annual"),
 }
 _KNOWN = {
-    "telemetry": {"max_gap_s", "max_gpu_power_w", "max_node_power_w"},
+    "telemetry": {"max_gap_s", "max_gpu_power_w", "max_node_power_w", "slice_samples"},
     "allocation": {"shared_infra", "gpu_sharing"},
     "embodied": {"policy", "expected_utilisation", "hours_per_year"},
     "lifecycle": {"idle_allocation", "upfront_stages"},
@@ -251,6 +254,7 @@ def load_settings(path: Path | None) -> Settings:
         max_gap_s=num("telemetry", "max_gap_s", 300.0, 0.001, 86400.0),
         max_gpu_power_w=num("telemetry", "max_gpu_power_w", 3000.0, 1.0, 1e6),
         max_node_power_w=num("telemetry", "max_node_power_w", 20000.0, 1.0, 1e7),
+        slice_samples=integer("telemetry", "slice_samples", 30_000_000, 0, 10**12),
         shared_infra=raw.get("allocation", {}).get("shared_infra", "allocate"),
         gpu_sharing=raw.get("allocation", {}).get("gpu_sharing", "quarantine"),
         embodied_policy=raw.get("embodied", {}).get("policy", "calendar"),

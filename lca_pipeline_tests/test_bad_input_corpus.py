@@ -403,6 +403,7 @@ SETTINGS_CASES = [
     ("string-is-not-watts", '[telemetry]\nmax_gpu_power_w = "3000"\n', "max_gpu_power_w"),
     ("nan-utilisation", "[embodied]\nexpected_utilisation = nan\n", "expected_utilisation"),
     ("inf-gap", "[telemetry]\nmax_gap_s = inf\n", "max_gap_s"),
+    ("negative-slice", "[telemetry]\nslice_samples = -1\n", "slice_samples"),
     ("unknown-key", "[telemetry]\nmax_gap = 300\n", "known: ['max_gap_s'"),
     ("unknown-section", "[telemetri]\nmax_gap_s = 300\n", "unknown section [telemetri]"),
     ("importer-option-typo", '[sacct]\ntimezon = "Europe/Oslo"\n', "unknown sacct option 'timezon'"),

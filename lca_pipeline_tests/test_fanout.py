@@ -27,6 +27,10 @@ SLICE = "intermediate__telemetry_energy_hourly__slice["
 def sample(tmp_path_factory) -> Path:
     data = tmp_path_factory.mktemp("fanout") / "sample"
     generate_sample(data, days=2, interval_s=300)
+    # One slice per (day, site), so four steps can run side by side (the two small days of a site
+    # would otherwise share one slice).
+    with open(data / "lca.toml", "a", encoding="utf-8") as fh:
+        fh.write("\n[telemetry]\nslice_samples = 0\n")
     return data
 
 
@@ -60,11 +64,10 @@ def test_multiprocess_run_over_two_sites_and_two_days_equals_in_process(sample, 
     outputs = [json.loads(o.manifest.read_text())["outputs"] for o in (one, many)]
     assert outputs[0] and outputs[0] == outputs[1]
 
-    # One slice step per site (its two small days share a slice: slices.SLICE_SAMPLES), and the
-    # slices did run side by side.
+    # One slice step per (day, site): 2 days x 2 sites, and the slices did run side by side.
     spans = _step_spans(instance, many.run_id)
     slices = {k: v for k, v in spans.items() if SLICE in k}
-    assert len(slices) == 2, sorted(spans)
+    assert len(slices) == 4, sorted(spans)
     keys = sorted(slices)
     assert any(_overlap(slices[a], slices[b]) for i, a in enumerate(keys) for b in keys[i + 1:])
     # Steps that open the work database never overlap: it has one writer.

@@ -20,3 +20,8 @@ def test_a_day_above_the_budget_is_alone_and_days_without_samples_still_have_a_s
     assert group_days(DAYS, samples, budget=100) == [[DAYS[0]], [DAYS[1]], DAYS[2:6]]
     # Every day is in exactly one group, in order.
     assert [d for g in group_days(DAYS, samples, budget=100) for d in g] == DAYS
+
+
+def test_budget_zero_makes_every_day_with_samples_a_slice():
+    samples = {d: 1 for d in DAYS}
+    assert group_days(DAYS, samples, budget=0) == [[d] for d in DAYS]

@@ -4,7 +4,7 @@ Reading every sample again to integrate energy is the heaviest work of a refresh
 site) of it is independent. So the asset is a graph of three ops:
 
     plan   (warehouse)  which slices the window has (a site's consecutive days share one while
-                        their samples fit SLICE_SAMPLES); exports the small tables a slice needs
+                        their samples fit [telemetry] slice_samples); exports what a slice needs
     slice  (no warehouse, mapped)  integrates one slice from the raw files into one file per day,
                         .work/parts/<table>/day=<D>/site=<S>.parquet
     load   (warehouse)  replaces the window's rows of the table with those partitions
@@ -37,11 +37,11 @@ from .models import Model, sql_deps
 
 # The slice of a day when hosts name no site: every host.
 _ALL_SITES = "_all"
-# Consecutive days of one site share a slice while their staged samples add up to no more than this.
-# A slice's fixed cost (its step, reading the exports, opening the files) is about 0.13 s: a
-# backfill of 120 small days cost 240 slices x 0.13 s. A day above it (a 1 Hz fleet day) stays
-# alone, and this many samples fit the slice's 2.5 GB memory budget with little spilling.
-SLICE_SAMPLES = 30_000_000
+# Consecutive days of one site share a slice while their staged samples add up to no more than
+# [telemetry] slice_samples (default 30M). A slice's fixed cost (its step, reading the exports,
+# opening the files) is about 0.13 s: a backfill of 120 small days cost 240 slices x 0.13 s. A day
+# above it (a 1 Hz fleet day) stays alone, and 30M samples fit the slice's 2.5 GB memory budget with
+# little spilling.
 
 
 def _mapping_key(day: date, days: int, site: str, index: int) -> str:
@@ -50,7 +50,7 @@ def _mapping_key(day: date, days: int, site: str, index: int) -> str:
     return f"d{day:%Y%m%d}_{days}d_{re.sub(r'[^A-Za-z0-9_]', '_', site)[:40]}_{index}"
 
 
-def group_days(days: list[date], samples: dict[date, int], budget: int = SLICE_SAMPLES) -> list[list[date]]:
+def group_days(days: list[date], samples: dict[date, int], budget: int) -> list[list[date]]:
     """Consecutive days in groups whose samples add up to at most `budget` (a larger day alone)."""
     groups: list[list[date]] = []
     total = 0
@@ -109,7 +109,8 @@ def _plan_op(model: Model, ins: dict[str, dg.In]) -> dg.OpDefinition:
         # Every (day, site) pair is in a slice, so each day's partition file is replaced on a re-run
         # even when it has no rows now; without sites the slices cover every host.
         planned = [(group, site) for site in sites or [_ALL_SITES]
-                   for group in group_days(days, {d: n for (d, s), n in samples.items() if s == site})]
+                   for group in group_days(days, {d: n for (d, s), n in samples.items() if s == site},
+                                           lca.settings().slice_samples)]
         report(model.table, 0, started, f"({len(planned)} slices planned for {len(days)} day(s))")
         for index, (group, site) in enumerate(planned, start=1):
             yield dg.DynamicOutput(
