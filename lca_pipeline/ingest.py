@@ -58,6 +58,8 @@ sql.register(
     "audit/insert_duplicates",
     "audit/apply_duplicate_counts",
     "audit/refresh_source_file_counts",
+    "audit/parquet_ts_range",
+    "audit/source_file_paths",
 )
 # Inputs whose duplicate keys the hourly energy step finds, not staging: it sorts every sample by
 # device and time anyway, where a duplicate is a sample at its predecessor's time, while a hash
@@ -388,9 +390,10 @@ def _file_identity(conn: duckdb.DuckDBPyConnection, input_name: str, f: SourceFi
 
 
 def _files_for_window(conn: duckdb.DuckDBPyConnection, input_name: str, paths: list[Path],
-                      window: tuple[datetime, datetime]) -> list[Path]:
+                      window: tuple[datetime, datetime], data_window: tuple[datetime, datetime]) -> list[Path]:
     """The files that may hold rows of the window: all but those staged in full before, unchanged
-    since and with no row in it (audit/files_staged_outside_window)."""
+    since and with no row in it (audit/files_staged_outside_window), and Parquet files whose `ts`
+    statistics show no row in it (below)."""
     done = {
         path: (size, mtime)
         for path, size, mtime in sql.execute(
@@ -398,6 +401,7 @@ def _files_for_window(conn: duckdb.DuckDBPyConnection, input_name: str, paths: l
             {"input": input_name, "window_start": window[0], "window_end": window[1]},
         ).fetchall()
     }
+    recorded = {p for (p,) in sql.execute(conn, "audit/source_file_paths", {"input": input_name}).fetchall()}
     keep = []
     for path in paths:
         seen = done.get(str(path))
@@ -405,8 +409,31 @@ def _files_for_window(conn: duckdb.DuckDBPyConnection, input_name: str, paths: l
             st = path.stat()
             if (st.st_size, datetime.fromtimestamp(st.st_mtime, tz=timezone.utc).replace(tzinfo=None)) == seen:
                 continue
+        # A file not staged in full can still be left unread when its footer proves it has no row of
+        # the window: a backfill one day at a time would otherwise read every later day's files in
+        # every run. Only a file never recorded, or recorded and unchanged, qualifies: a changed one
+        # must be read to account for it again.
+        unchanged = str(path) not in recorded or _cached_identity(conn, input_name, path) is not None
+        if unchanged and _outside_on_statistics(conn, path, window, data_window):
+            continue
         keep.append(path)
     return keep
+
+
+def _outside_on_statistics(conn: duckdb.DuckDBPyConnection, path: Path, window: tuple[datetime, datetime],
+                           data_window: tuple[datetime, datetime]) -> bool:
+    """True when the Parquet file's `ts` statistics show every row inside the data window and none in
+    `window` (rows outside the data window, or without ts, are quarantined by every window's staging)."""
+    if path.suffix.lower() != ".parquet":
+        return False
+    try:
+        first, last = sql.execute(conn, "audit/parquet_ts_range", {"path": literal_path(path)}).fetchall()[0]
+    except (duckdb.Error, OSError):
+        return False  # unreadable: staging quarantines it with the reason
+    if first is None or last is None:
+        return False
+    inside_data = first >= data_window[0] and last < data_window[1]
+    return inside_data and (last < window[0] or first >= window[1])
 
 
 def open_files(conn: duckdb.DuckDBPyConnection, input_name: str, paths: list[Path], roots: list[Path]
@@ -446,7 +473,7 @@ def stage_input(
     spec = INPUTS[input_name]
     paths = discover(data_dirs, input_name)
     if spec.partitioned and window is not None:
-        paths = _files_for_window(conn, input_name, paths, window)
+        paths = _files_for_window(conn, input_name, paths, window, (params["data_start"], params["data_end"]))
     files, identities, problems = open_files(conn, input_name, paths, data_dirs)
     build_source_view(conn, files, spec)
     window_start, window_end = window if window else (None, None)

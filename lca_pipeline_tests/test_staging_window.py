@@ -61,3 +61,41 @@ def test_a_file_back_after_its_day_was_restaged_without_it_is_read_again(tmp_pat
     back = run_pipeline(data, db, report=False, instance=instance, days=("2024-03-05", "2024-03-05"))
     assert _files_read(instance, back.run_id, "staging/gpu_samples") == 1
     assert query(db, "SELECT * FROM marts.stage_impacts ORDER BY ALL") == before
+
+
+def test_a_days_staging_leaves_files_of_other_days_unread_by_their_parquet_statistics(tmp_path):
+    # All three days' files are there before any run (a backfill one day at a time): day 1's staging
+    # reads only day 1's file, since the others' `ts` statistics lie outside the day.
+    data = tmp_path / "sample"
+    generate_sample(data, days=3, interval_s=300)
+    db = tmp_path / "w" / "lca.duckdb"
+    instance = dg.DagsterInstance.get()
+    for day, read in (("2024-03-04", 1), ("2024-03-05", 1), ("2024-03-06", 1)):
+        run = run_pipeline(data, db, report=False, instance=instance, days=(day, day))
+        assert _files_read(instance, run.run_id, "staging/gpu_samples") == read, day
+    # Nothing is left pending and the tables are those of one run over the three days.
+    assert query(db, "SELECT count(*), sum(rows_pending) FROM audit.source_files WHERE input = 'gpu_samples'") == [(3, 0)]
+    full = run_pipeline(data, tmp_path / "full" / "lca.duckdb", report=False, instance=instance)
+    assert query(db, "SELECT * FROM marts.stage_impacts ORDER BY ALL") == query(
+        tmp_path / "full" / "lca.duckdb", "SELECT * FROM marts.stage_impacts ORDER BY ALL")
+    assert _files_read(instance, full.run_id, "staging/gpu_samples") == 3
+
+
+def test_a_file_with_a_missing_timestamp_is_read_by_every_days_staging(tmp_path):
+    # A row without `ts` belongs to no day: every day's staging quarantines it again, so its file
+    # cannot be skipped on statistics (they show the NULL).
+    import pandas as pd
+
+    data = tmp_path / "sample"
+    generate_sample(data, days=2, interval_s=300)
+    part = data / "gpu_samples" / "part-2024-03-05.parquet"
+    frame = pd.read_parquet(part)
+    frame.loc[0, "ts"] = None
+    frame.to_parquet(part, index=False)
+    db = tmp_path / "w" / "lca.duckdb"
+    instance = dg.DagsterInstance.get()
+    run = run_pipeline(data, db, report=False, instance=instance, days=("2024-03-04", "2024-03-04"))
+    assert _files_read(instance, run.run_id, "staging/gpu_samples") == 2
+    assert query(db, "SELECT source_file LIKE '%part-2024-03-05.parquet', partition_day FROM audit.quarantine "
+                     "WHERE input = 'gpu_samples' AND column_name = 'ts' AND reason = 'missing required value'") == [
+        (True, None)]
