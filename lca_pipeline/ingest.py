@@ -349,16 +349,9 @@ def _cached_identity(conn: duckdb.DuckDBPyConnection, input_name: str, path: Pat
     return None
 
 
-def _hashes(conn: duckdb.DuckDBPyConnection, input_name: str, paths: list[Path]) -> dict[Path, Future]:
+def _hashes(todo: list[Path]) -> dict[Path, Future]:
     """sha256 of the files not hashed before, computed on every core at once (hashlib releases the
     GIL while it hashes): a new day's telemetry files are hundreds of MB."""
-    todo = []
-    for path in paths:
-        try:
-            if _cached_identity(conn, input_name, path) is None:
-                todo.append(path)
-        except OSError:
-            continue  # open_files quarantines it
     pool = ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1)))
     try:
         return {path: pool.submit(_settled_sha256, path) for path in todo}
@@ -378,14 +371,13 @@ def _settled_sha256(path: Path, tries: int = 3) -> str:
     return digest
 
 
-def _file_identity(conn: duckdb.DuckDBPyConnection, input_name: str, f: SourceFile,
-                   hashing: dict[Path, Future] | None = None) -> tuple[str, int, int]:
-    """sha256 and row count, reused from audit.source_files while size and mtime are unchanged."""
+def _file_identity(conn: duckdb.DuckDBPyConnection, f: SourceFile, cached: tuple[str, int] | None,
+                   hashing: dict[Path, Future]) -> tuple[str, int, int]:
+    """sha256 and row count: those recorded while size and mtime are unchanged, else computed."""
     size = f.path.stat().st_size
-    cached = _cached_identity(conn, input_name, f.path)
     if cached is not None:
         return cached[0], cached[1], size
-    future = (hashing or {}).get(f.path)
+    future = hashing.get(f.path)
     return (future.result() if future else sha256_file(f.path)), _count_rows(conn, f), size
 
 
@@ -443,12 +435,20 @@ def open_files(conn: duckdb.DuckDBPyConnection, input_name: str, paths: list[Pat
     files: list[SourceFile] = []
     identities: dict[Path, tuple[str, int, int]] = {}
     problems: list[FileProblem] = []
-    hashing = _hashes(conn, input_name, [p for p in paths if not outside_roots(p, roots)])
+    # Each file's recorded identity is looked up once; the files without one are hashed meanwhile.
+    cached: dict[Path, tuple[str, int] | None] = {}
+    for path in paths:
+        try:
+            if not outside_roots(path, roots):
+                cached[path] = _cached_identity(conn, input_name, path)
+        except OSError:
+            continue  # inspect_file below quarantines it with the reason
+    hashing = _hashes([p for p, c in cached.items() if c is None])
     for path in paths:
         fmt = "parquet" if path.suffix.lower() == ".parquet" else "csv"
         try:
             f = inspect_file(conn, path, spec, roots)
-            identities[path] = _file_identity(conn, input_name, f, hashing)
+            identities[path] = _file_identity(conn, f, cached.get(path), hashing)
             files.append(f)
         except ContractError:
             raise
@@ -730,9 +730,9 @@ def record_duplicates(conn: duckdb.DuckDBPyConnection, inputs: tuple[str, ...], 
     run's are given back first). Returns how many."""
     names = [n for n in inputs if n in DUPLICATES_IN_ENERGY_STEP]
     params = {"inputs": names, "window_start": start, "window_end": end, "run_id": run_id}
-    for name in names:
-        if table_exists(conn, f"staging.{name}"):
-            _move_summary_rows(conn, name, _OLD_DUPLICATES, "+", {"s": start, "e": end})
+    staged = [n for n in names if table_exists(conn, f"staging.{n}")]
+    for name in staged:
+        _move_summary_rows(conn, name, _OLD_DUPLICATES, "+", {"s": start, "e": end})
     sql.execute(conn, "audit/restore_duplicate_counts", params)
     sql.execute(conn, "audit/delete_duplicates", params)
     found = 0
@@ -741,9 +741,8 @@ def record_duplicates(conn: duckdb.DuckDBPyConnection, inputs: tuple[str, ...], 
         found = int(conn.execute("SELECT count(*) FROM _duplicates").fetchall()[0][0])
         sql.execute(conn, "audit/insert_duplicates", params)
         sql.execute(conn, "audit/apply_duplicate_counts", params)
-        for name in names:
-            if table_exists(conn, f"staging.{name}"):
-                _move_summary_rows(conn, name, "_duplicates", "-", {})
+        for name in staged:
+            _move_summary_rows(conn, name, "_duplicates", "-", {})
         conn.execute("DROP TABLE _duplicates")
     sql.execute(conn, "audit/refresh_source_file_counts", params)
     return found

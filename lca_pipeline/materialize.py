@@ -103,9 +103,9 @@ def replace_window(
 
 def load_window(conn: duckdb.DuckDBPyConnection, table: str, paths: list[str], start: datetime, end: datetime,
                 column: str = "partition_day",
-                also: Callable[[duckdb.DuckDBPyConnection], Any] | None = None) -> None:
+                also: Callable[[duckdb.DuckDBPyConnection], Any] | None = None) -> Any:
     """Replace the window's rows of `table` with the rows of Parquet partitions, in one transaction
-    (with whatever `also` writes).
+    (with whatever `also` writes; its result is returned).
 
     Rows go in sorted by every column, so the table does not depend on which slice finished first.
     """
@@ -114,9 +114,9 @@ def load_window(conn: duckdb.DuckDBPyConnection, table: str, paths: list[str], s
         conn.execute("CREATE OR REPLACE TEMP TABLE _window AS "
                      "SELECT * FROM read_parquet($p, hive_partitioning = false) ORDER BY ALL", {"p": paths})
         _swap_window(conn, table, start, end, column, "DATE", bool(_columns(conn, table)))
-        if also is not None:
-            also(conn)
+        result = also(conn) if also is not None else None
         conn.execute("COMMIT")
+        return result
     except BaseException:
         conn.execute("ROLLBACK")
         raise

@@ -49,8 +49,13 @@ def _data(tmp_path):
 
 
 def test_duplicates_are_quarantined_with_file_row_and_every_count(tmp_path):
-    db, _ = run(_data(tmp_path), tmp_path)
+    db, outcome = run(_data(tmp_path), tmp_path)
     acc = _accounting(db)
+    # The energy asset's materialisation says how many it quarantined.
+    event = next(e for e in dg.DagsterInstance.get().all_logs(outcome.run_id)
+                 if e.dagster_event and e.dagster_event.event_type_value == "ASSET_MATERIALIZATION"
+                 and e.dagster_event.asset_key.to_user_string() == ENERGY.replace(".", "/"))
+    assert event.dagster_event.materialization.metadata["duplicate_samples_quarantined"].value == 2
     assert acc["quarantine"] == [
         ("gpu_samples", True, 1, "duplicate key (host, gpu, ts)", "2024-01-01 00:05:00"),
         ("node_samples", True, 1, "duplicate key (host, component, ts)", "2024-01-01 00:03:00"),

@@ -237,12 +237,14 @@ def _load_op(model: Model) -> dg.OpDefinition:
         with warehouse.connect() as conn:
             # The duplicate samples' quarantine rows and counts change in the same transaction as the
             # energy they were left out of.
-            load_window(conn, model.table, paths, start, end, also=lambda c: record_duplicates(
+            quarantined = load_window(conn, model.table, paths, start, end, also=lambda c: record_duplicates(
                 c, model.reads_files, found, start, end, context.run_id))
             md = table_metadata(conn, model.table, model.lineage or None)
         shutil.rmtree(warehouse.work_dir / "parts" / "_runs" / context.run_id, ignore_errors=True)
-        report(model.table, md["dagster/row_count"], started, f"({len(parts)} slices, {len(paths)} partition files)")
-        context.add_output_metadata({**md, "slices": len(parts), "partition_files": len(paths)})
+        report(model.table, md["dagster/row_count"], started,
+               f"({len(parts)} slices, {len(paths)} partition files, {quarantined} duplicate samples quarantined)")
+        context.add_output_metadata({**md, "slices": len(parts), "partition_files": len(paths),
+                                     "duplicate_samples_quarantined": quarantined})
 
     return _load
 
