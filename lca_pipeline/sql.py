@@ -91,6 +91,17 @@ def execute(
     return conn.execute(load(name), params_for(name, params or {}))
 
 
+# Temporary macros (sql/macros), created in order (a macro may call an earlier one) by create_macros
+# on a connection before a statement that calls them runs there.
+MACROS = register("macros/counter_plausible", "macros/interval_method", "macros/interval_kwh")
+
+
+def create_macros(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the shared macros (the counter rule) on this connection."""
+    for name in MACROS:
+        execute(conn, name)
+
+
 def wrapped(name: str) -> str:
     """The statement's text, safe to embed as a subquery (no trailing semicolon)."""
     return load(name).strip().rstrip(";")

@@ -142,6 +142,7 @@ def integrate_slice(model: Model, days: list[date], site: str, shared: Path, par
     spill = parts / ".spill" / f"{day.isoformat()}-{os.getpid()}"
     conn = scratch(spill)
     try:
+        sql.create_macros(conn)
         conn.execute("CREATE SCHEMA staging")
         conn.execute("CREATE SCHEMA audit")
         for path in sorted(shared.glob("*.parquet")):
@@ -272,7 +273,7 @@ def sliced_asset(model: Model) -> dg.AssetsDefinition:
         descriptions_by_output_name={"result": model.description},
         owners_by_output_name={"result": OWNERS},
         code_versions_by_output_name={"result": sql.code_version(
-            [model.sql_name, *(f"staging/stg_{i}" for i in model.reads_files)])},
+            [model.sql_name, *sql.MACROS, *(f"staging/stg_{i}" for i in model.reads_files)])},
         tags_by_output_name={"result": {"dagster/kind/duckdb": ""}},
     )
 

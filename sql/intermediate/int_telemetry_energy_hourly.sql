@@ -61,21 +61,10 @@ intervals AS (
         t1,
         date_diff('microsecond', t0, t1) / 1e6 AS dt_s,
         util_pct,
-        CASE
-            WHEN t1 = t0 THEN 'duplicate'
-            WHEN c0 IS NOT NULL AND c1 IS NOT NULL AND c1 >= c0
-                AND (c1 - c0) * 3.6e6 <= $max_gpu_power_w * date_diff('microsecond', t0, t1) / 1e6
-                THEN 'counter'
-            WHEN c0 IS NOT NULL AND c1 IS NOT NULL AND c1 < c0 THEN 'power_after_reset'
-            ELSE 'power'
-        END AS method,
-        CASE
-            WHEN t1 = t0 THEN 0
-            WHEN c0 IS NOT NULL AND c1 IS NOT NULL AND c1 >= c0
-                AND (c1 - c0) * 3.6e6 <= $max_gpu_power_w * date_diff('microsecond', t0, t1) / 1e6
-                THEN c1 - c0
-            ELSE (p0 + p1) / 2 * (date_diff('microsecond', t0, t1) / 1e6) / 3.6e6
-        END AS energy_kwh
+        -- The counter rule is in sql/macros (counter_plausible, interval_method, interval_kwh), shared
+        -- with the roll-up's bridges below.
+        CASE WHEN t1 = t0 THEN 'duplicate' ELSE interval_method(c0, c1, t0, t1, $max_gpu_power_w) END AS method,
+        CASE WHEN t1 = t0 THEN 0 ELSE interval_kwh(c0, c1, p0, p1, t0, t1, $max_gpu_power_w) END AS energy_kwh
     FROM pairs
     WHERE t0 IS NOT NULL
         AND date_diff('microsecond', t0, t1) / 1e6 <= $max_gap_s
@@ -170,8 +159,7 @@ minute_rows AS (
 minute_used AS (
     SELECT
         m.*,
-        m.c_first IS NOT NULL AND m.c_last IS NOT NULL AND m.counter_resets = 0 AND m.c_last >= m.c_first
-            AND (m.c_last - m.c_first) * 3.6e6 <= $max_gpu_power_w * date_diff('microsecond', m.first_ts, m.last_ts) / 1e6
+        m.counter_resets = 0 AND counter_plausible(m.c_first, m.c_last, m.first_ts, m.last_ts, $max_gpu_power_w)
             AS counter_ok
     FROM minute_rows AS m
     WHERE m.ts >= CAST($window_start AS TIMESTAMP)
@@ -185,19 +173,8 @@ bridges AS (
     SELECT
         host, gpu, ts, prev_ts AS t0, first_ts AS t1, mean_util_pct,
         date_diff('microsecond', prev_ts, first_ts) / 1e6 AS dt_s,
-        CASE
-            WHEN prev_c IS NOT NULL AND c_first IS NOT NULL AND c_first >= prev_c
-                AND (c_first - prev_c) * 3.6e6 <= $max_gpu_power_w * date_diff('microsecond', prev_ts, first_ts) / 1e6
-                THEN 'counter'
-            WHEN prev_c IS NOT NULL AND c_first IS NOT NULL AND c_first < prev_c THEN 'power_after_reset'
-            ELSE 'power'
-        END AS method,
-        CASE
-            WHEN prev_c IS NOT NULL AND c_first IS NOT NULL AND c_first >= prev_c
-                AND (c_first - prev_c) * 3.6e6 <= $max_gpu_power_w * date_diff('microsecond', prev_ts, first_ts) / 1e6
-                THEN c_first - prev_c
-            ELSE (prev_p + p_first) / 2 * (date_diff('microsecond', prev_ts, first_ts) / 1e6) / 3.6e6
-        END AS energy_kwh
+        interval_method(prev_c, c_first, prev_ts, first_ts, $max_gpu_power_w) AS method,
+        interval_kwh(prev_c, c_first, prev_p, p_first, prev_ts, first_ts, $max_gpu_power_w) AS energy_kwh
     FROM minute_used
     WHERE prev_ts IS NOT NULL
         AND first_ts > prev_ts
