@@ -8,7 +8,9 @@ inside one transaction, so re-running a partition replaces it.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
+import json
 import logging
 import os
 import re
@@ -60,6 +62,9 @@ sql.register(
     "audit/refresh_source_file_counts",
     "audit/parquet_ts_range",
     "audit/source_file_paths",
+    "audit/staged_input",
+    "audit/delete_staged_input",
+    "audit/insert_staged_input",
 )
 # Inputs whose duplicate keys the hourly energy step finds, not staging: it sorts every sample by
 # device and time anyway, where a duplicate is a sample at its predecessor's time, while a hash
@@ -107,6 +112,8 @@ class StageResult:
     reasons: dict[str, int]
     content_hash: str = ""
     files_quarantined: list[FileProblem] = field(default_factory=list)
+    # The run whose staging was kept because nothing it depended on changed (unpartitioned inputs).
+    kept_from_run: str | None = None
 
 
 def discover(data_dirs: list[Path], name: str) -> list[Path]:
@@ -475,6 +482,14 @@ def stage_input(
     if spec.partitioned and window is not None:
         paths = _files_for_window(conn, input_name, paths, window, (params["data_start"], params["data_end"]))
     files, identities, problems = open_files(conn, input_name, paths, data_dirs)
+    key = None
+    if not spec.partitioned:
+        # A nightly run would otherwise read every small input's whole history again (a year of
+        # sacct exports, hourly grid data) to rebuild identical tables.
+        key = _stage_key(conn, input_name, files, identities, problems, params)
+        kept = _kept_staging(conn, input_name, key)
+        if kept is not None:
+            return kept
     build_source_view(conn, files, spec)
     window_start, window_end = window if window else (None, None)
     bound = {
@@ -545,31 +560,82 @@ def stage_input(
             sql.execute(conn, "audit/insert_source_file", file_params)
         for p in problems:
             _record_file_problem(conn, bound, p)
+        staged, quarantined = conn.execute(
+            "SELECT coalesce(sum(rows_staged), 0), coalesce(sum(rows_quarantined), 0) FROM _stg_counts"
+        ).fetchall()[0]
+        reasons = dict(
+            conn.execute(
+                "SELECT qa_reason, count(*) FROM _stg WHERE qa_reason IS NOT NULL GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        )
+        for p in problems:
+            quarantined += p.rows
+            reasons[p.reason] = reasons.get(p.reason, 0) + max(p.rows, 1)
+        content = hashlib.sha256(
+            "".join(f"{f.path}\0{identities[f.path][0]}\n" for f in files).encode()
+            + "".join(f"{p.path}\0{p.reason}\n" for p in problems).encode()
+        ).hexdigest()[:16]
+        result = StageResult(input_name, len(files), int(staged), int(quarantined), reasons, content, problems)
+        if key is not None:
+            # In the transaction that writes the table: the key always describes the table there.
+            record = {"input": input_name, "stage_key": key, "run_id": run_id, "files": result.files,
+                      "rows_staged": result.rows_staged, "rows_quarantined": result.rows_quarantined,
+                      "reasons_json": json.dumps(reasons, sort_keys=True), "content_hash": content}
+            sql.execute(conn, "audit/delete_staged_input", record)
+            sql.execute(conn, "audit/insert_staged_input", record)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    staged, quarantined = conn.execute(
-        "SELECT coalesce(sum(rows_staged), 0), coalesce(sum(rows_quarantined), 0) FROM _stg_counts"
-    ).fetchall()[0]
-    reasons = dict(
-        conn.execute(
-            "SELECT qa_reason, count(*) FROM _stg WHERE qa_reason IS NOT NULL GROUP BY 1 ORDER BY 1"
-        ).fetchall()
-    )
     for temp in ("_stg", "_stg_groups", "_stg_counts"):
         conn.execute(f"DROP TABLE IF EXISTS {temp}")
     # the view names files of this run only: never left behind
     conn.execute(f"DROP VIEW IF EXISTS {source_view_name(spec)}")
-    for p in problems:
-        quarantined += p.rows
-        reasons[p.reason] = reasons.get(p.reason, 0) + max(p.rows, 1)
-    content = hashlib.sha256(
-        "".join(f"{f.path}\0{identities[f.path][0]}\n" for f in files).encode()
-        + "".join(f"{p.path}\0{p.reason}\n" for p in problems).encode()
-    )
-    return StageResult(input_name, len(files), int(staged), int(quarantined), reasons, content.hexdigest()[:16],
-                       problems)
+    return result
+
+
+@functools.cache
+def _reader_version() -> str:
+    """The code that reads and types input files besides each staging statement (this module, the
+    input specs, the contract) and DuckDB's version: a change to any re-stages every input."""
+    digest = hashlib.sha256(duckdb.__version__.encode())
+    here = Path(__file__).resolve().parent
+    for name in ("ingest.py", "inputs.py", "contract.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _stage_key(conn: duckdb.DuckDBPyConnection, input_name: str, files: list[SourceFile],
+               identities: dict[Path, tuple[str, int, int]], problems: list[FileProblem],
+               params: dict[str, Any]) -> str:
+    """What an unpartitioned input's staged table depends on, as one hash: every file (path, format,
+    column mapping, sha256), every file that could not be read and why, the staging statement, the
+    settings, the reader's code, and the keys of the inputs it is checked against (spec.deps: a site
+    quarantined in `sites` quarantines the jobs there, so a changed `sites` re-stages `jobs`)."""
+    digest = hashlib.sha256(_reader_version().encode())
+    digest.update(sql.code_version([f"staging/stg_{input_name}"]).encode())
+    digest.update(json.dumps({k: str(v) for k, v in params.items()}, sort_keys=True).encode())
+    for f in sorted(files, key=lambda f: str(f.path)):
+        sha = identities[f.path][0]
+        digest.update(f"file\0{f.path}\0{f.fmt}\0{sorted(f.columns.items())}\0{f.header}\0{sha}\n".encode())
+    for p in sorted(problems, key=lambda p: (str(p.path), p.reason)):
+        digest.update(f"problem\0{p.path}\0{p.reason}\0{p.rows}\n".encode())
+    for parent in INPUTS[input_name].deps:
+        row = sql.execute(conn, "audit/staged_input", {"input": parent}).fetchall()
+        digest.update(f"parent\0{parent}\0{row[0][0] if row else ''}\n".encode())
+    return digest.hexdigest()
+
+
+def _kept_staging(conn: duckdb.DuckDBPyConnection, input_name: str, key: str) -> StageResult | None:
+    """The last staging's result when its key equals this one and its table is there, else None."""
+    if not table_exists(conn, f"staging.{input_name}"):
+        return None
+    row = sql.execute(conn, "audit/staged_input", {"input": input_name}).fetchall()
+    if not row or row[0][0] != key:
+        return None
+    _, run_id, files, staged, quarantined, reasons_json, content = row[0]
+    return StageResult(input_name, int(files), int(staged), int(quarantined), json.loads(reasons_json), content,
+                       kept_from_run=run_id)
 
 
 def _record_file_problem(conn: duckdb.DuckDBPyConnection, bound: dict[str, Any], p: FileProblem) -> None:

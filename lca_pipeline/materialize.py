@@ -25,6 +25,7 @@ sql.register(
     "audit/create_runs",
     "audit/create_assumptions",
     "audit/create_imports",
+    "audit/create_staged_inputs",
 )
 
 
@@ -32,7 +33,7 @@ def ensure_schemas(conn: duckdb.DuckDBPyConnection) -> None:
     """Create the schemas and audit tables that do not exist yet (the warehouse calls it once per run)."""
     for schema in ("staging", "intermediate", "marts", "audit"):
         sql.execute(conn, f"audit/create_schema_{schema}")
-    for table in ("quarantine", "ingest_counts", "source_files", "runs", "assumptions", "imports"):
+    for table in ("quarantine", "ingest_counts", "source_files", "runs", "assumptions", "imports", "staged_inputs"):
         sql.execute(conn, f"audit/create_{table}")
 
 

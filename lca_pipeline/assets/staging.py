@@ -39,7 +39,11 @@ def _staging_asset(spec: InputSpec) -> dg.AssetsDefinition:
         with warehouse.connect() as conn:
             result = stage_input(conn, spec.name, lca.data_dirs(), settings.sql_params(), context.run_id, window)
             md = table_metadata(conn, table)
-        report(table, result.rows_staged, started, f"({result.rows_quarantined} quarantined)")
+        if result.kept_from_run:
+            note = f"({result.rows_quarantined} quarantined; files unchanged, kept from run {result.kept_from_run})"
+        else:
+            note = f"({result.rows_quarantined} quarantined)"
+        report(table, result.rows_staged, started, note)
         return dg.MaterializeResult(
             # The files' sha256s version the table: a changed file makes everything below it stale.
             data_version=dg.DataVersion(result.content_hash),
@@ -49,6 +53,8 @@ def _staging_asset(spec: InputSpec) -> dg.AssetsDefinition:
                 "rows_staged": result.rows_staged,
                 "rows_quarantined": result.rows_quarantined,
                 "quarantine_reasons": dg.MetadataValue.json(result.reasons),
+                # Set when nothing the staging depends on changed since that run (audit.staged_inputs).
+                **({"kept_from_run": result.kept_from_run} if result.kept_from_run else {}),
             }
         )
 
