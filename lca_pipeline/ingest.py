@@ -401,7 +401,7 @@ def _files_for_window(conn: duckdb.DuckDBPyConnection, input_name: str, paths: l
         ).fetchall()
     }
     recorded = {p for (p,) in sql.execute(conn, "audit/source_file_paths", {"input": input_name}).fetchall()}
-    keep = []
+    keep, candidates = [], []
     for path in paths:
         seen = done.get(str(path))
         if seen is not None:
@@ -413,24 +413,41 @@ def _files_for_window(conn: duckdb.DuckDBPyConnection, input_name: str, paths: l
         # every run. Only a file never recorded, or recorded and unchanged, qualifies: a changed one
         # must be read to account for it again.
         unchanged = str(path) not in recorded or _cached_identity(conn, input_name, path) is not None
-        if unchanged and _outside_on_statistics(conn, path, window, data_window):
-            continue
-        keep.append(path)
-    return keep
+        if unchanged and path.suffix.lower() == ".parquet":
+            candidates.append(path)
+        else:
+            keep.append(path)
+    ranges = _ts_ranges(conn, candidates)
+    outside = {p for p in candidates if _outside(ranges.get(str(p)), window, data_window)}
+    wanted = set(keep) | (set(candidates) - outside)
+    return [p for p in paths if p in wanted]
 
 
-def _outside_on_statistics(conn: duckdb.DuckDBPyConnection, path: Path, window: tuple[datetime, datetime],
-                           data_window: tuple[datetime, datetime]) -> bool:
-    """True when the Parquet file's `ts` statistics show every row inside the data window and none in
-    `window` (rows outside the data window, or without ts, are quarantined by every window's staging)."""
-    if path.suffix.lower() != ".parquet":
-        return False
+def _ts_ranges(conn: duckdb.DuckDBPyConnection, paths: list[Path]) -> dict[str, tuple[Any, Any]]:
+    """{path: (first ts, last ts)} from the Parquet footers' statistics, all files in one query (one
+    query per file cost 4 ms each: 1.3 s per run for a backfill with 300 later files present). A file
+    whose footer cannot be read has no entry: staging reads it, and quarantines it with the reason."""
+    if not paths:
+        return {}
     try:
-        first, last = sql.execute(conn, "audit/parquet_ts_range", {"path": literal_path(path)}).fetchall()[0]
+        rows = sql.execute(conn, "audit/parquet_ts_range", {"paths": [literal_path(p) for p in paths]}).fetchall()
     except (duckdb.Error, OSError):
-        return False  # unreadable: staging quarantines it with the reason
-    if first is None or last is None:
+        if len(paths) == 1:
+            return {}
+        out: dict[str, tuple[Any, Any]] = {}
+        for path in paths:  # find the file that cannot be read; keep the others' ranges
+            out.update(_ts_ranges(conn, [path]))
+        return out
+    return {name: (first, last) for name, first, last in rows}
+
+
+def _outside(ts_range: tuple[Any, Any] | None, window: tuple[datetime, datetime],
+             data_window: tuple[datetime, datetime]) -> bool:
+    """True when a file's `ts` range is known, inside the data window and outside `window` (rows
+    outside the data window, or without ts, are quarantined by every window's staging)."""
+    if ts_range is None or ts_range[0] is None or ts_range[1] is None:
         return False
+    first, last = ts_range
     inside_data = first >= data_window[0] and last < data_window[1]
     return inside_data and (last < window[0] or first >= window[1])
 

@@ -99,3 +99,24 @@ def test_a_file_with_a_missing_timestamp_is_read_by_every_days_staging(tmp_path)
     assert query(db, "SELECT source_file LIKE '%part-2024-03-05.parquet', partition_day FROM audit.quarantine "
                      "WHERE input = 'gpu_samples' AND column_name = 'ts' AND reason = 'missing required value'") == [
         (True, None)]
+
+
+def test_statistics_are_read_for_all_files_at_once_and_a_broken_footer_only_costs_its_own_file(tmp_path):
+    # The footers are read in one query; one file whose footer is garbage makes that query fail, and
+    # the files are then asked one by one: the broken one is read (and quarantined whole), the other
+    # days' files are still left unread, a glob character in a name included.
+    data = tmp_path / "sample"
+    generate_sample(data, days=3, interval_s=300)
+    folder = data / "gpu_samples"
+    (folder / "part-2024-03-06.parquet").rename(folder / "part-[2024-03-06].parquet")
+    (folder / "broken.parquet").write_bytes(b"PAR1 this is not a parquet file PAR1")
+    db = tmp_path / "w" / "lca.duckdb"
+    instance = dg.DagsterInstance.get()
+    run = run_pipeline(data, db, report=False, instance=instance, days=("2024-03-04", "2024-03-04"))
+    assert _files_read(instance, run.run_id, "staging/gpu_samples") == 1
+    quarantined = query(db, "SELECT source_file FROM audit.quarantine WHERE input = 'gpu_samples' "
+                            "AND source_row IS NULL AND starts_with(reason, 'whole file quarantined')")
+    assert [Path(p).name for (p,) in quarantined] == ["broken.parquet"]
+    day3 = run_pipeline(data, db, report=False, instance=instance, days=("2024-03-06", "2024-03-06"))
+    assert _files_read(instance, day3.run_id, "staging/gpu_samples") == 1
+    assert query(db, "SELECT count(*) > 0 FROM staging.gpu_samples WHERE partition_day = '2024-03-06'") == [(True,)]
