@@ -504,7 +504,7 @@ def stage_input(
         # A nightly run would otherwise read every small input's whole history again (a year of
         # sacct exports, hourly grid data) to rebuild identical tables.
         key = _stage_key(conn, input_name, files, identities, problems, params)
-        kept = _kept_staging(conn, input_name, key)
+        kept = _kept_staging(conn, input_name, key, params)
         if kept is not None:
             return kept
     build_source_view(conn, files, spec)
@@ -597,7 +597,8 @@ def stage_input(
             # In the transaction that writes the table: the key always describes the table there.
             record = {"input": input_name, "stage_key": key, "run_id": run_id, "files": result.files,
                       "rows_staged": result.rows_staged, "rows_quarantined": result.rows_quarantined,
-                      "reasons_json": json.dumps(reasons, sort_keys=True), "content_hash": content}
+                      "reasons_json": json.dumps(reasons, sort_keys=True), "content_hash": content,
+                      "data_start": params["data_start"], "data_end": params["data_end"]}
             sql.execute(conn, "audit/delete_staged_input", record)
             sql.execute(conn, "audit/insert_staged_input", record)
         conn.execute("COMMIT")
@@ -628,29 +629,48 @@ def _stage_key(conn: duckdb.DuckDBPyConnection, input_name: str, files: list[Sou
     """What an unpartitioned input's staged table depends on, as one hash: every file (path, format,
     column mapping, sha256), every file that could not be read and why, the staging statement, the
     settings, the reader's code, and the keys of the inputs it is checked against (spec.deps: a site
-    quarantined in `sites` quarantines the jobs there, so a changed `sites` re-stages `jobs`)."""
+    quarantined in `sites` quarantines the jobs there, so a changed `sites` re-stages `jobs`). The data
+    window is not in it: _kept_staging compares it apart."""
     digest = hashlib.sha256(_reader_version().encode())
     digest.update(sql.code_version([f"staging/stg_{input_name}"]).encode())
-    digest.update(json.dumps({k: str(v) for k, v in params.items()}, sort_keys=True).encode())
+    settings = {k: str(v) for k, v in params.items() if k not in _WINDOW_PARAMS}
+    digest.update(json.dumps(settings, sort_keys=True).encode())
     for f in sorted(files, key=lambda f: str(f.path)):
         sha = identities[f.path][0]
         digest.update(f"file\0{f.path}\0{f.fmt}\0{sorted(f.columns.items())}\0{f.header}\0{sha}\n".encode())
     for p in sorted(problems, key=lambda p: (str(p.path), p.reason)):
         digest.update(f"problem\0{p.path}\0{p.reason}\0{p.rows}\n".encode())
     for parent in INPUTS[input_name].deps:
+        # The run that last wrote the parent's table, not only its key: a parent staged again under the
+        # same key (its data window moved) may have staged rows it quarantined before.
         row = sql.execute(conn, "audit/staged_input", {"input": parent}).fetchall()
-        digest.update(f"parent\0{parent}\0{row[0][0] if row else ''}\n".encode())
+        written = f"{row[0][0]}\0{row[0][1]}" if row else ""
+        digest.update(f"parent\0{parent}\0{written}\n".encode())
     return digest.hexdigest()
 
 
-def _kept_staging(conn: duckdb.DuckDBPyConnection, input_name: str, key: str) -> StageResult | None:
-    """The last staging's result when its key equals this one and its table is there, else None."""
+# The data window's parameters; the default window ends tomorrow, so they change every day.
+_WINDOW_PARAMS = ("data_start", "data_end", "data_window")
+
+
+def _kept_staging(conn: duckdb.DuckDBPyConnection, input_name: str, key: str,
+                  params: dict[str, Any]) -> StageResult | None:
+    """The last staging's result when its key equals this one, its table is there and the data window
+    gives the same rows, else None.
+
+    The window gives the same rows when it is the same, or when it only grew and no row of the input
+    was outside the old one: every row was inside it, so inside the new one, and the window appears
+    only in the 'outside the data window' check (and its reason text)."""
     if not table_exists(conn, f"staging.{input_name}"):
         return None
     row = sql.execute(conn, "audit/staged_input", {"input": input_name}).fetchall()
     if not row or row[0][0] != key:
         return None
-    _, run_id, files, staged, quarantined, reasons_json, content = row[0]
+    _, run_id, files, staged, quarantined, reasons_json, content, start, end, outside = row[0]
+    same = (start, end) == (params["data_start"], params["data_end"])
+    grown = start is not None and params["data_start"] <= start and params["data_end"] >= end
+    if not (same or (grown and outside == 0)):
+        return None
     return StageResult(input_name, int(files), int(staged), int(quarantined), json.loads(reasons_json), content,
                        kept_from_run=run_id)
 

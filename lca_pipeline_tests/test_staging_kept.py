@@ -138,3 +138,36 @@ def test_a_file_removed_restages(tmp_path, conn):
     again = _stage_all(conn, data, "r2")
     assert again["hosts"].kept_from_run is None and again["hosts"].files == 1
     assert conn.execute("SELECT list(host) FROM staging.hosts").fetchone()[0] == ["h1"]
+
+
+def _window(data: Path, end: str, start: str = "2023-01-01") -> dict:
+    (data / "lca.toml").write_text(f'[data]\nwindow_start = "{start}"\nwindow_end = "{end}"\n')
+    return load_settings(data / "lca.toml").sql_params()
+
+
+def test_a_data_window_that_only_grew_keeps_the_staging(tmp_path, conn):
+    # The default window ends tomorrow, so it moves every night: that alone must not restage.
+    data = _data(tmp_path)
+    _stage_all(conn, data, "r1", _window(data, "2024-06-01"))
+    again = _stage_all(conn, data, "r2", _window(data, "2024-06-02"))
+    assert {n: r.kept_from_run for n, r in again.items()} == {n: "r1" for n in INPUTS}
+
+
+def test_rows_outside_the_old_window_are_staged_when_it_grows(tmp_path, conn):
+    data = _data(tmp_path)
+    jobs = (data / "jobs.csv").read_text() + "D,m,training,COMPLETED,2024-06-01T12:00:00Z,2024-06-01T13:00:00Z\n"
+    (data / "jobs.csv").write_text(jobs)
+    first = _stage_all(conn, data, "r1", _window(data, "2024-06-01"))
+    assert any(r.startswith("outside the data window") for r in first["jobs"].reasons), first["jobs"].reasons
+    again = _stage_all(conn, data, "r2", _window(data, "2024-06-03"))
+    assert again["sites"].kept_from_run == "r1"  # no row of it was outside
+    assert again["jobs"].kept_from_run is None and again["allocations"].kept_from_run is None
+    assert conn.execute("SELECT count(*) FROM staging.jobs WHERE job_id = 'D'").fetchone()[0] == 1
+
+
+def test_a_data_window_that_shrank_restages(tmp_path, conn):
+    data = _data(tmp_path)
+    _stage_all(conn, data, "r1", _window(data, "2024-06-01"))
+    again = _stage_all(conn, data, "r2", _window(data, "2024-06-01", start="2024-01-02"))
+    assert again["jobs"].kept_from_run is None and again["allocations"].kept_from_run is None
+    assert conn.execute("SELECT count(*) FROM staging.jobs").fetchone()[0] == 0
