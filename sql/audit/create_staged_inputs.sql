@@ -15,5 +15,6 @@ CREATE TABLE IF NOT EXISTS audit.staged_inputs (
     reasons_json VARCHAR,
     content_hash VARCHAR,
     window_start TIMESTAMP,
-    window_end TIMESTAMP
+    window_end TIMESTAMP,
+    rows_outside_window BIGINT
 )

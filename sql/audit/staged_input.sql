@@ -1,6 +1,5 @@
 -- What the last staging of one unpartitioned input recorded (no row before its first staging).
 SELECT stage_key, run_id, files, rows_staged, rows_quarantined, reasons_json, content_hash, window_start, window_end,
-    (SELECT count(*) FROM audit.quarantine AS q
-     WHERE q.input = $input AND starts_with(q.reason, 'outside the data window')) AS rows_outside_window
+    rows_outside_window
 FROM audit.staged_inputs
 WHERE input = $input
