@@ -598,11 +598,7 @@ def stage_input(
             record = {"input": input_name, "stage_key": key, "run_id": run_id, "files": result.files,
                       "rows_staged": result.rows_staged, "rows_quarantined": result.rows_quarantined,
                       "reasons_json": json.dumps(reasons, sort_keys=True), "content_hash": content,
-                      "data_start": params["data_start"], "data_end": params["data_end"],
-                      # Kept here, not counted from audit.quarantine when asked: that table holds every
-                      # bad telemetry sample too, and the key of each input's children asks again.
-                      "rows_outside_window": sum(n for r, n in reasons.items()
-                                                 if r.startswith("outside the data window"))}
+                      "data_start": params["data_start"], "data_end": params["data_end"]}
             sql.execute(conn, "audit/delete_staged_input", record)
             sql.execute(conn, "audit/insert_staged_input", record)
         conn.execute("COMMIT")
@@ -670,13 +666,15 @@ def _kept_staging(conn: duckdb.DuckDBPyConnection, input_name: str, key: str,
     row = sql.execute(conn, "audit/staged_input", {"input": input_name}).fetchall()
     if not row or row[0][0] != key:
         return None
-    _, run_id, files, staged, quarantined, reasons_json, content, start, end, outside = row[0]
+    _, run_id, files, staged, quarantined, reasons_json, content, start, end = row[0]
+    reasons = json.loads(reasons_json)
+    # From the recorded reasons, not audit.quarantine: that table holds every bad telemetry sample too.
+    outside = sum(n for reason, n in reasons.items() if reason.startswith("outside the data window"))
     same = (start, end) == (params["data_start"], params["data_end"])
     grown = start is not None and params["data_start"] <= start and params["data_end"] >= end
     if not (same or (grown and outside == 0)):
         return None
-    return StageResult(input_name, int(files), int(staged), int(quarantined), json.loads(reasons_json), content,
-                       kept_from_run=run_id)
+    return StageResult(input_name, int(files), int(staged), int(quarantined), reasons, content, kept_from_run=run_id)
 
 
 def _record_file_problem(conn: duckdb.DuckDBPyConnection, bound: dict[str, Any], p: FileProblem) -> None:

@@ -15,6 +15,5 @@ CREATE TABLE IF NOT EXISTS audit.staged_inputs (
     reasons_json VARCHAR,
     content_hash VARCHAR,
     window_start TIMESTAMP,
-    window_end TIMESTAMP,
-    rows_outside_window BIGINT
+    window_end TIMESTAMP
 )
